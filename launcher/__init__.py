@@ -1,0 +1,1 @@
+"""One-command run of the whole platform: every service as its own process."""

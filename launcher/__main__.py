@@ -1,0 +1,121 @@
+"""`python -m launcher`: start every service, wait until healthy, print URLs, stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from types import FrameType
+
+from launcher.services import Service, platform_services
+from launcher.settings import LauncherSettings, load_settings
+
+_STOP_GRACE_SECONDS = 10.0
+
+
+class _Stop(Exception):
+    """Raised from a signal handler so the main loop unwinds through `finally`."""
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _start(
+    service: Service, settings: LauncherSettings, log_dir: os.PathLike[str]
+) -> subprocess.Popen[bytes]:
+    log = open(os.path.join(log_dir, f"{service.name}.log"), "ab")  # noqa: SIM115 - the child owns it
+    env = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
+    # A session of its own lets us signal the service and anything it spawned as one group.
+    return subprocess.Popen(
+        service.argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _wait_healthy(
+    service: Service, process: subprocess.Popen[bytes], settings: LauncherSettings
+) -> None:
+    deadline = time.monotonic() + settings.health_timeout
+    url = service.url(settings.host, service.health_path)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{service.name} exited with code {process.returncode} before it was healthy; "
+                f"see {settings.data_dir / 'logs' / (service.name + '.log')}"
+            )
+        if _healthy(url):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{service.name} not healthy at {url} after {settings.health_timeout}s")
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _prepare_data(settings: LauncherSettings) -> None:
+    """Seed the embedded databases once; later runs reuse them."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "logs").mkdir(exist_ok=True)
+    try:
+        from subgraphs.seed import seed_if_missing
+    except ImportError:
+        return
+    seed_if_missing(settings.data_dir, citizens=settings.citizens)
+
+
+def main() -> int:
+    settings = load_settings()
+    _prepare_data(settings)
+    services = platform_services(settings)
+    processes: list[subprocess.Popen[bytes]] = []
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        for service in services:
+            process = _start(service, settings, settings.data_dir / "logs")
+            processes.append(process)
+            _wait_healthy(service, process, settings)
+            print(f"  {service.name:<20} {service.url(settings.host)}", flush=True)
+        print(f"ready: GraphiQL at {services[-1].url(settings.host)} (Ctrl-C stops)", flush=True)
+        while True:
+            for service, process in zip(services, processes, strict=True):
+                if process.poll() is not None:
+                    print(f"{service.name} exited with code {process.returncode}", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except _Stop:
+        return 0
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _stop_all(processes)
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

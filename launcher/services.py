@@ -1,0 +1,46 @@
+"""The platform's services, in start order; each issue that adds a service adds it here."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from launcher.settings import LauncherSettings
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    argv: tuple[str, ...]
+    port: int
+    health_path: str = "/health"
+    public_path: str = "/"
+
+    def url(self, host: str, path: str | None = None) -> str:
+        return f"http://{host}:{self.port}{self.public_path if path is None else path}"
+
+
+def platform_services(settings: LauncherSettings) -> list[Service]:
+    """Every service of the platform; the gateway comes last because it needs the others."""
+    host = settings.host
+    supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+    gateway_port = settings.base_port
+    return [
+        Service(
+            name="gateway",
+            argv=(
+                sys.executable,
+                "-m",
+                "gateway",
+                "--supergraph",
+                str(supergraph),
+                "--host",
+                host,
+                "--port",
+                str(gateway_port),
+            ),
+            port=gateway_port,
+            public_path="/graphql",
+        ),
+    ]
