@@ -127,6 +127,7 @@ class _Planner:
         self.labels = labels
         self.groups: list[_Group] = []
         self.children: dict[tuple[int, str, tuple[str, ...], bool], _Group] = {}
+        self.resolving: set[tuple[str, str]] = set()  # (type, field) jumps under way
         self.depth = 0
 
     # -- entry ---------------------------------------------------------------------------
@@ -138,30 +139,58 @@ class _Planner:
         for item in fields.values():
             if item.name == "__typename":
                 continue  # answered by the gateway: it is the root type's name
-            graph = self._choose_root_graph(root, item, roots)
-            if self.operation.kind == "mutation":
-                # Mutation fields run one after another; consecutive fields of one subgraph
-                # can share a request because the subgraph runs them in order too.
-                group = roots[-1] if roots and roots[-1].graph == graph else None
-            else:
-                group = next((g for g in roots if g.graph == graph), None)
-            if group is None:
-                group = self._new_group(graph, (), is_entity=False)
-                roots.append(group)
-            place = _Place(group, group.selection, (), None)
-            self._plan_field(place, root, item, fields)
+            self._plan_root_field(root, item, fields, roots, frozenset())
         return QueryPlan(self._emit(roots))
 
-    def _choose_root_graph(self, root: str, item: Field, roots: list[_Group]) -> str:
+    def _plan_root_field(
+        self,
+        root: str,
+        item: Field,
+        siblings: Mapping[str, Field],
+        roots: list[_Group],
+        exclude: frozenset[str],
+    ) -> None:
+        graph = self._choose_root_graph(root, item, roots, exclude)
+        if self.operation.kind == "mutation":
+            # Mutation fields run one after another; consecutive fields of one subgraph
+            # can share a request because the subgraph runs them in order too.
+            group = roots[-1] if roots and roots[-1].graph == graph else None
+        else:
+            group = next((g for g in roots if g.graph == graph), None)
+        if group is None:
+            group = self._new_group(graph, (), is_entity=False)
+            roots.append(group)
+        place = _Place(group, group.selection, (), None)
+        missing = self._plan_field(place, root, item, siblings)
+        if missing is not None:
+            self._plan_root_field(root, missing, siblings, roots, exclude | {graph})
+
+    def _choose_root_graph(
+        self, root: str, item: Field, roots: list[_Group], exclude: frozenset[str]
+    ) -> str:
         field_def = self._field_def(root, item.name)
         candidates = [
-            g for g, r in field_def.resolvers.items() if self._active(r) and not r.requires
+            g
+            for g, r in field_def.resolvers.items()
+            if self._active(r) and not r.requires and g not in exclude
         ]
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{item.name}")
         used = [g.graph for g in roots if g.graph in candidates]
         if used:
             return used[-1] if self.operation.kind == "mutation" else used[0]
+        if item.selection_set is not None:
+            # A value type may be split across subgraphs: prefer the one that has most of it.
+            def reach(graph: str) -> int:
+                _, missing = self._split_reachable(
+                    graph,
+                    field_def.type_name,
+                    item.selection_set,
+                    None,  # type: ignore[arg-type]
+                )
+                return -len(missing.items) if missing is not None else 0
+
+            return max(candidates, key=lambda g: (reach(g), -candidates.index(g)))
         return candidates[0]
 
     # -- walking the operation -------------------------------------------------------------
@@ -212,8 +241,10 @@ class _Planner:
         if not graphs:
             raise PlanningError(f"no subgraph can tell the runtime type of {interface}")
         target = graphs[0]
-        key = self._choose_key(place, interface, target)
-        child = self._entity_group(place, interface, target, key, None, None)
+        found = self._choose_key(place, interface, target, interface)
+        if found is None:
+            raise PlanningError(f"no key of {interface} can be provided to find its runtime type")
+        child = self._entity_group(place, interface, target, found[0], None, None)
         inner = _Place(child, child.selection.fragment(interface), place.path, None)
         self._plan_selection(inner, interface, selection_set)
         return deps | {child.index}
@@ -221,41 +252,122 @@ class _Planner:
     def _plan_fields(self, place: _Place, type_name: str, fields: Mapping[str, Field]) -> set[int]:
         deps: set[int] = set()
         for item in fields.values():
-            deps |= self._plan_field(place, type_name, item, fields)
+            missing = self._plan_field(place, type_name, item, fields, deps)
+            if missing is not None:
+                field_def = self._field_def(type_name, item.name)
+                deps |= self._jump(
+                    place, type_name, missing, field_def, fields, exclude=place.group.graph
+                )
         return deps
 
     def _plan_field(
-        self, place: _Place, type_name: str, item: Field, siblings: Mapping[str, Field]
-    ) -> set[int]:
+        self,
+        place: _Place,
+        type_name: str,
+        item: Field,
+        siblings: Mapping[str, Field],
+        deps: set[int] | None = None,
+    ) -> Field | None:
+        """Plan one field at a place. Returns the part of a value-typed field's selection that
+        this subgraph cannot reach, for the caller to fetch from another subgraph."""
+        deps = set() if deps is None else deps
         if item.name == "__typename":
             place.builder.field(item, composite=False)
-            return set()
+            return None
         field_def = self._field_def(type_name, item.name)
         resolver = field_def.resolvers.get(place.group.graph)
         local = resolver is not None and self._active(resolver) and resolver.requires is None
         provided = place.provided.get(item.name) if place.provided is not None else None
-        if local or provided is not None:
-            child_builder = place.builder.field(item, composite=item.selection_set is not None)
-            if item.selection_set is None or child_builder is None:
-                return set()
-            if resolver is not None and local and resolver.provides is not None:
-                inner_provided: Mapping[str, Field] | None = (
-                    resolver.provides.collect_fields(field_def.type_name, self.possible)
-                    if not self.types[field_def.type_name].is_abstract
-                    else _provided_abstract(resolver.provides)
-                )
-            elif provided is not None and provided.selection_set is not None:
-                inner_provided = _provided_abstract(provided.selection_set)
-            else:
-                inner_provided = None
+        if not (local or provided is not None):
+            deps |= self._jump(place, type_name, item, field_def, siblings)
+            return None
+        if item.selection_set is None:
+            place.builder.field(item, composite=False)
+            return None
+        if resolver is not None and local and resolver.provides is not None:
+            inner_provided: Mapping[str, Field] | None = _provided_abstract(resolver.provides)
+        elif provided is not None and provided.selection_set is not None:
+            inner_provided = _provided_abstract(provided.selection_set)
+        else:
+            inner_provided = None
+        selection, missing = item.selection_set, None
+        if self._can_reenter(type_name, place.group.graph):
+            selection, missing = self._split_reachable(
+                place.group.graph, field_def.type_name, item.selection_set, inner_provided
+            )
+        if selection is not None and selection.items:
+            child_builder = place.builder.field(item, composite=True)
+            assert child_builder is not None
             inner = _Place(
                 place.group,
                 child_builder,
                 _child_path(place.path, item.response_key, field_def.list_depth),
                 inner_provided,
             )
-            return self._plan_selection(inner, field_def.type_name, item.selection_set)
-        return self._jump(place, type_name, item, field_def, siblings)
+            deps |= self._plan_selection(inner, field_def.type_name, selection)
+        if missing is None:
+            return None
+        return Field(item.response_key, item.name, item.arguments, item.variables, missing)
+
+    def _can_reenter(self, type_name: str, graph: str) -> bool:
+        """Whether another subgraph could fetch a field of this type at this place."""
+        type_def = self.types[type_name]
+        return type_name in self.supergraph.root_types.values() or any(
+            g != graph for g, keys in type_def.keys.items() if any(k.resolvable for k in keys)
+        )
+
+    def _split_reachable(
+        self,
+        graph: str,
+        type_name: str,
+        selection_set: SelectionSet,
+        provided: Mapping[str, Field] | None,
+    ) -> tuple[SelectionSet | None, SelectionSet | None]:
+        """Split a selection into what `graph` can reach from here and what it cannot.
+
+        Reaching means resolving locally or jumping through a key; fields of value types
+        that this subgraph lacks cannot be reached and must come from another subgraph."""
+        type_def = self.types[type_name]
+        if (
+            type_def.is_abstract
+            or type_def.is_entity_in(graph)
+            or any(k.resolvable for keys in type_def.keys.values() for k in keys)
+        ):
+            return selection_set, None
+        present: list[Selection] = []
+        missing: list[Selection] = []
+        for item in selection_set.collect_fields(type_name, self.possible).values():
+            if item.name == "__typename":
+                present.append(item)
+                continue
+            field_def = type_def.fields.get(item.name)
+            resolver = field_def.resolvers.get(graph) if field_def else None
+            local = resolver is not None and self._active(resolver) and resolver.requires is None
+            if field_def is None or not (local or (provided is not None and item.name in provided)):
+                missing.append(item)
+                continue
+            if item.selection_set is None:
+                present.append(item)
+                continue
+            inner_present, inner_missing = self._split_reachable(
+                graph, field_def.type_name, item.selection_set, None
+            )
+            if inner_present is not None and inner_present.items:
+                present.append(
+                    Field(
+                        item.response_key, item.name, item.arguments, item.variables, inner_present
+                    )
+                )
+            if inner_missing is not None:
+                missing.append(
+                    Field(
+                        item.response_key, item.name, item.arguments, item.variables, inner_missing
+                    )
+                )
+        return (
+            SelectionSet(tuple(present)),
+            SelectionSet(tuple(missing)) if missing else None,
+        )
 
     # -- jumping between subgraphs -----------------------------------------------------------
 
@@ -266,14 +378,17 @@ class _Planner:
         item: Field,
         field_def: FieldDef,
         siblings: Mapping[str, Field],
+        exclude: str | None = None,
     ) -> set[int]:
         self.depth += 1
         if self.depth > _MAX_JUMP_DEPTH:
             raise PlanningError(f"no way to resolve {type_name}.{item.name} without a cycle")
+        self.resolving.add((type_name, item.name))
         try:
-            target, via, resolver = self._choose_target(place, type_name, item, field_def, siblings)
+            target, via, resolver, key = self._choose_target(
+                place, type_name, item, field_def, siblings, exclude
+            )
             entity_type = via or type_name
-            key = self._choose_key(place, type_name, target, entity_type)
             child = self._entity_group(place, type_name, target, key, resolver, via)
             target_field = self._field_def(entity_type, item.name) if via else field_def
             child_builder = child.selection.fragment(entity_type).field(
@@ -295,6 +410,7 @@ class _Planner:
             return {child.index}
         finally:
             self.depth -= 1
+            self.resolving.discard((type_name, item.name))
 
     def _choose_target(
         self,
@@ -303,63 +419,65 @@ class _Planner:
         item: Field,
         field_def: FieldDef,
         siblings: Mapping[str, Field],
-    ) -> tuple[str, str | None, FieldResolver | None]:
+        exclude: str | None,
+    ) -> tuple[str, str | None, FieldResolver, Key]:
+        """Pick the subgraph to jump to: one that accepts a key we can provide, preferring a
+        request already planned at this place, a key available without another jump, then
+        the subgraph resolving most sibling fields."""
         candidates: list[tuple[str, str | None, FieldResolver]] = []
         for graph, resolver in field_def.resolvers.items():
-            if self._active(resolver) and self._can_enter(type_name, graph):
+            if graph != exclude and self._active(resolver):
                 candidates.append((graph, None, resolver))
         for interface in sorted(self.types[type_name].interfaces):
-            interface_def = self.types[interface]
-            own = interface_def.fields.get(item.name)
+            own = self.types[interface].fields.get(item.name)
             if own is None:
                 continue
-            for graph in sorted(interface_def.interface_object_in):
+            for graph in sorted(self.types[interface].interface_object_in):
                 resolver = own.resolvers.get(graph)
-                usable = resolver is not None and self._active(resolver)
-                if usable and self._can_enter(interface, graph):
-                    candidates.append((graph, interface, resolver))  # type: ignore[arg-type]
-        if not candidates:
-            raise PlanningError(
-                f"no subgraph can resolve {type_name}.{item.name} from subgraph "
-                f"{self._graph_name(place.group.graph)}"
-            )
-        group = place.group
-
-        def score(candidate: tuple[str, str | None, FieldResolver]) -> tuple[int, int, int]:
-            graph, _, resolver = candidate
-            reused = (
-                group.index,
-                graph,
-                place.path,
-                resolver.requires is not None,
-            ) in self.children
+                if resolver is not None and graph != exclude and self._active(resolver):
+                    candidates.append((graph, interface, resolver))
+        scored = []
+        for order, (graph, via, resolver) in enumerate(candidates):
+            found = self._choose_key(place, type_name, graph, via or type_name)
+            if found is None:
+                continue
+            key, key_is_local = found
+            reused = (place.group.index, graph, place.path, resolver.requires is not None)
             covered = sum(
                 1
                 for sibling in siblings.values()
                 if (d := self.types[type_name].fields.get(sibling.name)) is not None
                 and graph in d.resolvers
             )
-            return (int(reused), covered, -candidates.index(candidate))
-
-        graph, via, resolver = max(candidates, key=score)
-        return graph, via, resolver
-
-    def _can_enter(self, type_name: str, graph: str) -> bool:
-        return self.types[type_name].is_entity_in(graph)
+            rank = (reused in self.children, key_is_local, covered, -order)
+            scored.append((rank, graph, via, resolver, key))
+        if not scored:
+            raise PlanningError(
+                f"no subgraph can resolve {type_name}.{item.name} from subgraph "
+                f"{self._graph_name(place.group.graph)}"
+            )
+        _, graph, via, resolver, key = max(scored, key=lambda entry: entry[0])
+        return graph, via, resolver, key
 
     def _choose_key(
-        self, place: _Place, type_name: str, target: str, entity_type: str | None = None
-    ) -> Key:
-        keys = [
-            k for k in self.types[entity_type or type_name].keys.get(target, ()) if k.resolvable
-        ]
-        source = place.group.graph
+        self, place: _Place, type_name: str, target: str, entity_type: str
+    ) -> tuple[Key, bool] | None:
+        """A key of the target we can provide: one already at hand if possible, else one
+        whose fields are not the very fields being resolved (that would loop)."""
+        keys = [k for k in self.types[entity_type].keys.get(target, ()) if k.resolvable]
         for key in keys:
-            if self._locally_available(source, type_name, key.selection_set, place.provided):
-                return key
-        if not keys:
-            raise PlanningError(f"subgraph {self._graph_name(target)} has no key for {type_name}")
-        return keys[0]
+            if self._locally_available(
+                place.group.graph, type_name, key.selection_set, place.provided
+            ):
+                return key, True
+        for key in keys:
+            if not any(
+                (type_name, item.name) in self.resolving
+                for item in key.selection_set.items
+                if isinstance(item, Field)
+            ):
+                return key, False
+        return None
 
     def _locally_available(
         self,
