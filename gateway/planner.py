@@ -19,11 +19,12 @@ Groups remember which groups must finish before them; the plan is then read off 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gateway.errors import PlanningError
-from gateway.operation import Operation
+from gateway.operation import INTROSPECTION_ROOT_FIELDS, Operation
 from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.selection import Field, InlineFragment, Selection, SelectionSet, print_selection_set
 from gateway.supergraph import FieldDef, FieldResolver, Key, Supergraph
@@ -137,8 +138,8 @@ class _Planner:
         fields = self.operation.selection_set.collect_fields(root, self.possible)
         roots: list[_Group] = []
         for item in fields.values():
-            if item.name == "__typename":
-                continue  # answered by the gateway: it is the root type's name
+            if item.name == "__typename" or item.name in INTROSPECTION_ROOT_FIELDS:
+                continue  # answered by the gateway from the API schema
             self._plan_root_field(root, item, fields, roots, frozenset())
         return QueryPlan(self._emit(roots))
 
@@ -531,7 +532,7 @@ class _Planner:
         if needs_requires:
             assert resolver is not None and resolver.requires is not None
             child.dependencies |= self._plan_into_both(
-                place, type_name, resolver.requires, representation
+                place, type_name, _alias_arguments(resolver.requires), representation
             )
         if via is not None:
             child.typename_rewrites[type_name] = via
@@ -672,6 +673,18 @@ def _copy_into(builder: _Builder, selection_set: SelectionSet) -> None:
             _copy_into(builder, item.selection_set)
         else:
             _copy_into(builder.fragment(item.type_condition), item.selection_set)
+
+
+def _alias_arguments(selection_set: SelectionSet) -> SelectionSet:
+    """Give required fields that take arguments a response key of their own, so they cannot
+    collide with the same field the client selected with other arguments."""
+    items: list[Selection] = []
+    for item in selection_set.items:
+        if isinstance(item, Field) and item.arguments:
+            alias = f"_required_{item.name}_{zlib.crc32(item.arguments.encode()):08x}"
+            item = Field(alias, item.name, item.arguments, item.variables, item.selection_set)
+        items.append(item)
+    return SelectionSet(tuple(items))
 
 
 def _provided_abstract(selection_set: SelectionSet) -> dict[str, Field]:

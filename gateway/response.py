@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql import (
     GraphQLAbstractType,
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -126,6 +127,8 @@ class _Run:
                 items.append(completed)
             return items
         if item.selection_set is None:
+            if isinstance(type_, GraphQLEnumType) and value not in type_.values:
+                return self.bad_value(path, f"a value of enum {type_.name}")
             return value
         if not isinstance(value, dict):
             return self.bad_value(path, "an object")
