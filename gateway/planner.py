@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.errors import PlanningError
 from gateway.operation import INTROSPECTION_ROOT_FIELDS, Operation
@@ -117,6 +117,18 @@ class _Place:
     builder: _Builder
     path: tuple[str, ...]
     provided: Mapping[str, Field] | None  # fields an enclosing @provides makes local here
+    anchor: _Anchor | None = None
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """The nearest enclosing entity in the same group, and the fields leading from it here:
+    a subgraph already asked about that entity can be asked for this field as well."""
+
+    place: _Place
+    type_name: str
+    chain: tuple[tuple[str, Field], ...]  # (parent type, field) steps below the entity
+    outer: _Anchor | None = None  # the entity enclosing this one, its chain reaching here
 
 
 class _Planner:
@@ -126,15 +138,19 @@ class _Planner:
         operation: Operation,
         labels: frozenset[str],
         forced: Mapping[str, str] | None = None,
+        excluded: frozenset[str] = frozenset(),
     ) -> None:
         self.supergraph = supergraph
-        self.forced = forced or {}  # root response key -> graph, for trial plans
+        # For trial plans: the root field's subgraph, and subgraphs already tried for it.
+        self.forced = forced or {}
+        self.excluded = excluded
         self.types = supergraph.types
         self.possible = supergraph.possible_types
         self.operation = operation
         self.labels = labels
         self.groups: list[_Group] = []
-        self.children: dict[tuple[int, str, tuple[str, ...], bool], _Group] = {}
+        self.children: dict[tuple[int, str, tuple[str, ...], frozenset[int]], _Group] = {}
+        self.planned_at: set[tuple[int, str, tuple[str, ...]]] = set()
         self.resolving: set[tuple[str, str]] = set()  # (type, field) jumps under way
         self.depth = 0
 
@@ -177,6 +193,7 @@ class _Planner:
         self, root: str, item: Field, roots: list[_Group], exclude: frozenset[str]
     ) -> str:
         field_def = self._field_def(root, item.name)
+        exclude = exclude | self.excluded
         candidates = [
             g
             for g, r in field_def.resolvers.items()
@@ -194,14 +211,16 @@ class _Planner:
         used = {g.graph for g in roots}
         costs = []
         for order, graph in enumerate(candidates):
-            fetches = self._trial_fetches(root, item, graph)
+            fetches = self._trial_fetches(root, item, graph, exclude)
             if fetches is not None:
                 costs.append((fetches - (graph in used), order, graph))
         if not costs:
             raise PlanningError(f"no subgraph can resolve all of {root}.{item.name} as selected")
         return min(costs)[2]
 
-    def _trial_fetches(self, root: str, item: Field, graph: str) -> int | None:
+    def _trial_fetches(
+        self, root: str, item: Field, graph: str, exclude: frozenset[str]
+    ) -> int | None:
         alone = Operation(
             kind=self.operation.kind,
             root_type=root,
@@ -209,7 +228,7 @@ class _Planner:
             introspection=None,
             variable_definitions=self.operation.variable_definitions,
         )
-        trial = _Planner(self.supergraph, alone, self.labels, {item.response_key: graph})
+        trial = _Planner(self.supergraph, alone, self.labels, {item.response_key: graph}, exclude)
         try:
             return len(trial.plan().fetches())
         except PlanningError:
@@ -330,6 +349,7 @@ class _Planner:
                 _child_path(place.path, item.response_key, field_def.list_depth),
                 inner_provided,
             )
+            inner = self._with_anchor(inner, place, type_name, item, field_def.type_name)
             deps |= self._plan_selection(inner, field_def.type_name, selection)
         if missing is None:
             return None
@@ -468,6 +488,10 @@ class _Planner:
         self.depth += 1
         if self.depth > _MAX_JUMP_DEPTH:
             raise PlanningError(f"no way to resolve {type_name}.{item.name} without a cycle")
+        hoisted = self._hoist(place, type_name, item, field_def)
+        if hoisted is not None:
+            self.depth -= 1
+            return hoisted
         self.resolving.add((type_name, item.name))
         try:
             target, via, resolver, key = self._choose_target(
@@ -496,6 +520,67 @@ class _Planner:
         finally:
             self.depth -= 1
             self.resolving.discard((type_name, item.name))
+
+    def _with_anchor(
+        self, inner: _Place, outer: _Place, parent_type: str, item: Field, field_type: str
+    ) -> _Place:
+        type_def = self.types[field_type]
+        if type_def.is_abstract:
+            return inner
+        extended = _extend(outer.anchor, (parent_type, item))
+        if any(k.resolvable for keys in type_def.keys.values() for k in keys):
+            return replace(inner, anchor=_Anchor(inner, field_type, (), extended))
+        return replace(inner, anchor=extended)
+
+    def _hoist(
+        self, place: _Place, type_name: str, item: Field, field_def: FieldDef
+    ) -> set[int] | None:
+        """Ask for the field through the enclosing entity when a subgraph is already being
+        asked about that entity and resolves the whole way down: one request, not two."""
+        anchor = place.anchor
+        while anchor is not None:
+            hoisted = self._hoist_to(anchor, place, item, field_def)
+            if hoisted is not None:
+                return hoisted
+            anchor = anchor.outer
+        return None
+
+    def _hoist_to(
+        self, anchor: _Anchor, place: _Place, item: Field, field_def: FieldDef
+    ) -> set[int] | None:
+        if not anchor.chain:
+            return None
+        for graph, resolver in field_def.resolvers.items():
+            already = (anchor.place.group.index, graph, anchor.place.path) in self.planned_at
+            if not already or resolver.requires is not None or not self._active(resolver):
+                continue
+            if not all(self._resolves(graph, parent, step.name) for parent, step in anchor.chain):
+                continue
+            found = self._choose_key(anchor.place, anchor.type_name, graph, anchor.type_name)
+            if found is None or not found[1]:
+                continue
+            child = self._entity_group(anchor.place, anchor.type_name, graph, found[0], None, None)
+            builder: _Builder | None = child.selection.fragment(anchor.type_name)
+            for _, step in anchor.chain:
+                assert builder is not None
+                builder = builder.field(step, composite=True)
+            assert builder is not None
+            inner_builder = builder.field(item, composite=item.selection_set is not None)
+            if item.selection_set is not None and inner_builder is not None:
+                inner = _Place(
+                    child,
+                    inner_builder,
+                    _child_path(place.path, item.response_key, field_def.list_depth),
+                    _provided_abstract(resolver.provides) if resolver.provides else None,
+                )
+                self._plan_selection(inner, field_def.type_name, item.selection_set)
+            return {child.index}
+        return None
+
+    def _resolves(self, graph: str, type_name: str, field_name: str) -> bool:
+        field_def = self.types[type_name].fields.get(field_name)
+        resolver = field_def.resolvers.get(graph) if field_def is not None else None
+        return resolver is not None and self._active(resolver) and resolver.requires is None
 
     def _choose_target(
         self,
@@ -527,7 +612,7 @@ class _Planner:
             if found is None:
                 continue
             key, key_is_local = found
-            reused = (place.group.index, graph, place.path, resolver.requires is not None)
+            reused = (place.group.index, graph, place.path)
             covered = sum(
                 1
                 for sibling in siblings.values()
@@ -544,7 +629,7 @@ class _Planner:
                     graph, target_field.type_name, item.selection_set, provided
                 )
                 unreachable = len(missing.items) if missing is not None else 0
-            rank = (-unreachable, reused in self.children, key_is_local, covered, -order)
+            rank = (-unreachable, reused in self.planned_at, key_is_local, covered, -order)
             scored.append((rank, graph, via, resolver, key))
         if not scored:
             raise PlanningError(
@@ -609,36 +694,31 @@ class _Planner:
         resolver: FieldResolver | None,
         via: str | None,
     ) -> _Group:
-        needs_requires = resolver is not None and resolver.requires is not None
-        lookup = (place.group.index, target, place.path, needs_requires)
+        """The `_entities` group of `target` at this place, with the representation (the
+        key and any @requires fields) planned into the current group first. Fields whose
+        requirements come from the same groups share one request."""
+        place.builder.field(_TYPENAME, composite=False)
+        deps = self._plan_selection(place, type_name, key.selection_set)
+        required = None
+        if resolver is not None and resolver.requires is not None:
+            required = _alias_arguments(resolver.requires)
+            deps |= self._plan_selection(place, type_name, required)
+        deps.discard(place.group.index)
+        lookup = (place.group.index, target, place.path, frozenset(deps))
         child = self.children.get(lookup)
         if child is None:
             child = self._new_group(target, place.path, is_entity=True)
             self.children[lookup] = child
-        child.dependencies.add(place.group.index)
-        # The representation: __typename, the key, and whatever the field @requires.
-        place.builder.field(_TYPENAME, composite=False)
+            self.planned_at.add((place.group.index, target, place.path))
+        child.dependencies |= deps | {place.group.index}
         representation = child.requires.fragment(type_name)
         representation.field(_TYPENAME, composite=False)
-        child.dependencies |= self._plan_into_both(
-            place, type_name, key.selection_set, representation
-        )
-        if needs_requires:
-            assert resolver is not None and resolver.requires is not None
-            child.dependencies |= self._plan_into_both(
-                place, type_name, _alias_arguments(resolver.requires), representation
-            )
+        _copy_into(representation, key.selection_set)
+        if required is not None:
+            _copy_into(representation, required)
         if via is not None:
             child.typename_rewrites[type_name] = via
-        child.dependencies.discard(child.index)
         return child
-
-    def _plan_into_both(
-        self, place: _Place, type_name: str, selection_set: SelectionSet, representation: _Builder
-    ) -> set[int]:
-        """Plan federation-required fields at `place` and copy them into a representation."""
-        _copy_into(representation, selection_set)
-        return self._plan_selection(place, type_name, selection_set)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -767,6 +847,14 @@ def _copy_into(builder: _Builder, selection_set: SelectionSet) -> None:
             _copy_into(builder, item.selection_set)
         else:
             _copy_into(builder.fragment(item.type_condition), item.selection_set)
+
+
+def _extend(anchor: _Anchor | None, step: tuple[str, Field]) -> _Anchor | None:
+    if anchor is None:
+        return None
+    return _Anchor(
+        anchor.place, anchor.type_name, (*anchor.chain, step), _extend(anchor.outer, step)
+    )
 
 
 def _with_selection(item: Field, selection_set: SelectionSet) -> Field:
