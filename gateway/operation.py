@@ -106,6 +106,25 @@ def prepare(schema: GraphQLSchema, query: str, operation_name: str | None) -> Pr
         if not matching:
             raise RequestError([{"message": f"Unknown operation named '{operation_name}'."}])
         operation = matching[0]
+    kind = operation.operation.value
+    if schema.get_root_type(operation.operation) is None:
+        raise RequestError(
+            [
+                {
+                    "message": f"The schema has no {kind} type.",
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ]
+        )
+    if operation.operation == OperationType.SUBSCRIPTION:
+        raise RequestError(
+            [
+                {
+                    "message": "Subscriptions are not supported by this gateway.",
+                    "extensions": {"code": "OPERATION_NOT_SUPPORTED"},
+                }
+            ]
+        )
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
