@@ -266,6 +266,7 @@ class _Planner:
         """A subgraph that sees an interface as an object knows neither the implementations
         nor the real __typename: plan interface fields here, the rest where types are known."""
         own = selection_set.collect_fields(interface, self.possible)
+        place.builder.field(_TYPENAME, composite=False)  # the interface's name, for shaping
         deps = self._plan_fields(
             place, interface, {k: f for k, f in own.items() if f.name != "__typename"}
         )
@@ -287,8 +288,7 @@ class _Planner:
             raise PlanningError(f"no key of {interface} can be provided to find its runtime type")
         child = self._entity_group(place, interface, target, found[0], None, None)
         inner = _Place(child, child.selection.fragment(interface), place.path, None)
-        self._plan_selection(inner, interface, selection_set)
-        return deps | {child.index}
+        return deps | {child.index} | self._plan_selection(inner, interface, selection_set)
 
     def _plan_fields(self, place: _Place, type_name: str, fields: Mapping[str, Field]) -> set[int]:
         deps: set[int] = set()
@@ -350,7 +350,12 @@ class _Planner:
                 inner_provided,
             )
             inner = self._with_anchor(inner, place, type_name, item, field_def.type_name)
-            deps |= self._plan_selection(inner, field_def.type_name, selection)
+            own_type = resolver.type_name if resolver is not None and local else None
+            if own_type is not None and self.types[field_def.type_name].is_abstract:
+                # The subgraph returns one member type here: plan for it, and keep the
+                # __typename the response shaping needs for the abstract type clients see.
+                child_builder.field(_TYPENAME, composite=False)
+            deps |= self._plan_selection(inner, own_type or field_def.type_name, selection)
         if missing is None:
             return None
         return Field(item.response_key, item.name, item.arguments, item.variables, missing)
@@ -503,6 +508,7 @@ class _Planner:
             child_builder = child.selection.fragment(entity_type).field(
                 item, composite=item.selection_set is not None
             )
+            nested: set[int] = set()
             if item.selection_set is not None and child_builder is not None:
                 provided = (
                     _provided_abstract(resolver.provides)
@@ -515,8 +521,13 @@ class _Planner:
                     _child_path(place.path, item.response_key, target_field.list_depth),
                     provided,
                 )
-                self._plan_selection(inner, target_field.type_name, item.selection_set)
-            return {child.index}
+                own_type = resolver.type_name if resolver is not None else None
+                if own_type is not None and self.types[target_field.type_name].is_abstract:
+                    child_builder.field(_TYPENAME, composite=False)
+                nested = self._plan_selection(
+                    inner, own_type or target_field.type_name, item.selection_set
+                )
+            return {child.index} | nested
         finally:
             self.depth -= 1
             self.resolving.discard((type_name, item.name))
@@ -573,7 +584,9 @@ class _Planner:
                     _child_path(place.path, item.response_key, field_def.list_depth),
                     _provided_abstract(resolver.provides) if resolver.provides else None,
                 )
-                self._plan_selection(inner, field_def.type_name, item.selection_set)
+                return {child.index} | self._plan_selection(
+                    inner, field_def.type_name, item.selection_set
+                )
             return {child.index}
         return None
 
