@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.gateway.kit.federation import Federation, GatewayClient, load_topic, start_federation
+pytest.register_assert_rewrite("tests.gateway.kit.asserts")
+
+from tests.gateway.kit.federation import (  # noqa: E402
+    Federation,
+    GatewayClient,
+    load_topic,
+    start_federation,
+)
 
 
 @pytest.fixture(scope="module")
