@@ -23,7 +23,8 @@ async def test_output_enum_union_of_values(gw: GatewayClient) -> None:
 
 async def test_common_input_values_reach_subgraph(gw: GatewayClient, fed: Federation) -> None:
     status, body = await gw.query(
-        "query ($f: Filter) { itemsA(filter: { color: GREEN }) { name } itemsB(filter: $f) { name } }",
+        "query ($f: Filter) {"
+        " itemsA(filter: { color: GREEN }) { name } itemsB(filter: $f) { name } }",
         variables={"f": {"color": "RED", "minLength": 2}},
     )
     assert status == 200
