@@ -120,3 +120,29 @@ async def test_subgraph_recovers_on_next_request(gw: GatewayClient, fed: Federat
     fed.subgraphs["reviews"].start()
     status, body = await gw.query("{ latestReviews { body } }")
     assert (status, body) == (200, {"data": {"latestReviews": [{"body": "great"}]}})
+
+
+async def test_subgraph_error_inside_entity_batch(gw: GatewayClient, fed: Federation) -> None:
+    fed.subgraphs["billing"].fault = Fault.error_at(
+        ["_entities", 1, "balance"], "no balance", code="NOPE", level=2
+    )
+    status, body = await gw.query("{ users { name balance } }")
+    assert status == 200
+    assert body["data"] == {
+        "users": [{"name": "Ada", "balance": 10}, {"name": "Bob", "balance": None}]
+    }
+    (error,) = body["errors"]
+    assert error["message"] == "no balance"
+    assert error["path"] == ["users", 1, "balance"]
+    assert error["extensions"]["code"] == "NOPE"
+    assert error["extensions"]["level"] == 2
+    assert error["extensions"]["serviceName"] == "billing"
+
+
+async def test_entity_answered_null_without_error(gw: GatewayClient, fed: Federation) -> None:
+    fed.subgraphs["billing"].fault = Fault.entity_null(0)
+    status, body = await gw.query("{ users { name balance } }")
+    assert status == 200
+    assert body == {
+        "data": {"users": [{"name": "Ada", "balance": None}, {"name": "Bob", "balance": 20}]}
+    }

@@ -90,6 +90,8 @@ class Fault:
     content_type: str = "application/json"
     delay: float = 0.0
     when: Callable[[dict[str, Any]], bool] | None = None
+    # edits the real result before it is sent: (request body, result) -> result
+    after: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
 
     @classmethod
     def http(cls, status: int, body: bytes = b"", **kw: Any) -> Fault:
@@ -106,6 +108,31 @@ class Fault:
     @classmethod
     def respond(cls, payload: Any, **kw: Any) -> Fault:
         return cls(body=json.dumps(payload).encode(), **kw)
+
+    @classmethod
+    def entity_null(cls, index: int) -> Fault:
+        """Answer `_entities` with null at `index` and no error."""
+
+        def edit(_body: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+            result["data"]["_entities"][index] = None
+            return result
+
+        return cls(after=edit, when=is_entities_request)
+
+    @classmethod
+    def error_at(cls, path: list[str | int], message: str, **extensions: Any) -> Fault:
+        """Null the value at `path` of the real result and report an error there."""
+
+        def edit(_body: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+            node = result["data"]
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = None
+            error = {"message": message, "path": path, "extensions": extensions}
+            result.setdefault("errors", []).append(error)
+            return result
+
+        return cls(after=edit)
 
     def applies_to(self, body: dict[str, Any]) -> bool:
         return self.when is None or self.when(body)
@@ -286,6 +313,9 @@ class TestSubgraph:
                 variable_values=body.get("variables"),
                 operation_name=body.get("operationName"),
             )
-            return JSONResponse(result.formatted)
+            formatted = dict(result.formatted)
+            if fault is not None and fault.after is not None and fault.applies_to(body):
+                formatted = fault.after(body, formatted)
+            return JSONResponse(formatted)
 
         return Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
