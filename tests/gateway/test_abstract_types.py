@@ -99,3 +99,24 @@ async def test_typename_everywhere(gw: GatewayClient) -> None:
             "recommended": [{"__typename": "Song"}, {"__typename": "Book"}],
         },
     )
+
+
+async def test_interface_root_with_fragments_across_subgraphs(gw: GatewayClient) -> None:
+    status, body = await gw.query(
+        """
+        {
+          book: node(id: "b1") { __typename id ... on Book { pages } ... on Song { artist } }
+          movie: node(id: "m1") { id ... on Media { title } ... on Book { pages } }
+          none: node(id: "s1") { id }
+        }
+        """
+    )
+    assert status == 200
+    assert_data(
+        body,
+        {
+            "book": {"__typename": "Book", "id": "b1", "pages": 412},
+            "movie": {"id": "m1", "title": "Alien"},
+            "none": None,
+        },
+    )

@@ -70,3 +70,20 @@ async def test_parallel_branches_are_independent_requests(
         },
     )
     assert _counts(fed) == {"catalog": 1, "pricing": 1, "stock": 1}
+
+
+async def test_nested_lists_batch_into_one_request(gw: GatewayClient, fed: Federation) -> None:
+    status, body = await gw.query("{ shelves(rows: 3, cols: 4) { name price } }")
+    assert status == 200
+    assert_data(
+        body,
+        {
+            "shelves": [
+                [{"name": f"Product {r * 4 + c}", "price": (r * 4 + c) * 10} for c in range(4)]
+                for r in range(3)
+            ]
+        },
+    )
+    assert _counts(fed) == {"catalog": 1, "pricing": 1, "stock": 0}
+    (reps,) = fed.subgraphs["pricing"].entity_requests()
+    assert len(reps) == 12

@@ -181,3 +181,49 @@ async def test_typename_on_entities(gw: GatewayClient) -> None:
         body,
         {"__typename": "Query", "user": {"__typename": "User", "id": "u3", "reviews": []}},
     )
+
+
+async def test_back_and_forth_between_subgraphs(gw: GatewayClient, fed: Federation) -> None:
+    # users → reviews → users → reviews → products: the same subgraphs visited twice
+    status, body = await gw.query(
+        '{ user(id: "u2") { name reviews { author { name reviews { product { name } } } } } }'
+    )
+    assert status == 200
+    assert_data(
+        body,
+        {
+            "user": {
+                "name": "Bob",
+                "reviews": [
+                    {"author": {"name": "Bob", "reviews": [{"product": {"name": "Table (US)"}}]}}
+                ],
+            }
+        },
+    )
+
+
+async def test_same_entity_selected_twice_is_merged(gw: GatewayClient) -> None:
+    status, body = await gw.query(
+        """
+        {
+          reviews {
+            author { name }
+            ... on Review { author { newsletter name } id }
+            ...F
+          }
+        }
+        fragment F on Review { author { id } }
+        """
+    )
+    assert status == 200
+    assert_data(
+        body,
+        {
+            "reviews": [
+                {"author": {"name": "Ada", "newsletter": True, "id": "u1"}, "id": "r1"},
+                {"author": {"name": "Bob", "newsletter": None, "id": "u2"}, "id": "r2"},
+                {"author": {"name": "Ada", "newsletter": True, "id": "u1"}, "id": "r3"},
+                {"author": None, "id": "r4"},
+            ]
+        },
+    )

@@ -5,7 +5,8 @@ per the GraphQL spec, and a response holding only what was selected in the clien
 from typing import Any
 
 from tests.gateway.kit.asserts import assert_data, assert_same_order
-from tests.gateway.kit.federation import GatewayClient
+from tests.gateway.kit.federation import Federation, GatewayClient
+from tests.gateway.kit.subgraph import Fault
 
 TOPIC = "errors"
 
@@ -114,3 +115,19 @@ async def test_duplicate_fields_merge_in_first_occurrence_order(gw: GatewayClien
     )
     assert status == 200
     assert_data(body, {"strictItems": [{"detail": "detail-1", "name": "one", "mandatory": "m-1"}]})
+
+
+async def test_entity_answered_null_nulls_non_null_field_parent(
+    gw: GatewayClient, fed: Federation
+) -> None:
+    # b answers the first entity with null and no error: its non-null field cannot be
+    # completed, so the item (a nullable list member) becomes null with an error.
+    # @apollo/gateway nulls the item without any error (see fixtures/README.md).
+    fed.subgraphs["b"].fault = Fault.entity_null(0)
+    status, body = await gw.query("{ items { name mandatory } }")
+    assert status == 200
+    assert_same_order(
+        body["data"],
+        {"items": [None, None, {"name": "three", "mandatory": "m-3"}]},
+    )
+    assert sorted(e["path"][1] for e in body["errors"]) == [0, 1]

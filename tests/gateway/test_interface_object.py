@@ -68,3 +68,15 @@ async def test_typename_only_from_interface_object_root(gw: GatewayClient) -> No
     status, body = await gw.query("{ richest { __typename } }")
     assert status == 200
     assert_data(body, {"richest": {"__typename": "Org"}})
+
+
+async def test_requires_on_interface_object(gw: GatewayClient, fed: Federation) -> None:
+    status, body = await gw.query("{ accounts { ... on Org { statement } } richest { statement } }")
+    assert status == 200
+    assert_data(
+        body,
+        {
+            "accounts": [{}, {"statement": "Acme: 5000"}, {}],
+            "richest": {"statement": "Acme: 5000"},
+        },
+    )

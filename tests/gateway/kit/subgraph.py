@@ -204,6 +204,12 @@ def build_subgraph_schema(sdl: str, data: SubgraphData) -> GraphQLSchema:
             assert field_name in gql_type.fields, f"no field {type_name}.{field_name}"
             gql_type.fields[field_name].resolve = resolve
 
+    # a root field without a resolver would silently answer null: a fixture mistake
+    for root in (schema.query_type, schema.mutation_type):
+        for field_name, root_field in (root.fields if root else {}).items():
+            if field_name not in ("_entities", "_service"):
+                assert root_field.resolve is not None, f"no resolver for {root}.{field_name}"
+
     for gql_type in schema.type_map.values():
         if is_abstract_type(gql_type):
             gql_type.resolve_type = _resolve_type  # type: ignore[attr-defined]
