@@ -256,6 +256,7 @@ class TestSubgraph:
         self.sdl = sdl
         self.schema = build_subgraph_schema(sdl, data)
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # lower-cased, one dict per request
         self.fault: Fault | None = None
         self._lock = threading.Lock()
         self._server = ServerThread(self._app())
@@ -279,6 +280,7 @@ class TestSubgraph:
         self.fault = None
         with self._lock:
             self.requests.clear()
+            self.headers.clear()
         if not self._server.running:
             self._server.start()
 
@@ -305,6 +307,7 @@ class TestSubgraph:
                 body = {"__raw__": raw.decode(errors="replace")}
             with self._lock:
                 self.requests.append(body)
+                self.headers.append({k.lower(): v for k, v in request.headers.items()})
             fault = self.fault
             if fault is not None and fault.applies_to(body):
                 if fault.delay:
