@@ -120,8 +120,15 @@ class _Place:
 
 
 class _Planner:
-    def __init__(self, supergraph: Supergraph, operation: Operation, labels: frozenset[str]):
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        operation: Operation,
+        labels: frozenset[str],
+        forced: Mapping[str, str] | None = None,
+    ) -> None:
         self.supergraph = supergraph
+        self.forced = forced or {}  # root response key -> graph, for trial plans
         self.types = supergraph.types
         self.possible = supergraph.possible_types
         self.operation = operation
@@ -177,22 +184,36 @@ class _Planner:
         ]
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{item.name}")
-        used = [g.graph for g in roots if g.graph in candidates]
-        if used:
-            return used[-1] if self.operation.kind == "mutation" else used[0]
-        if item.selection_set is not None:
-            # A value type may be split across subgraphs: prefer the one that has most of it.
-            def reach(graph: str) -> int:
-                _, missing = self._split_reachable(
-                    graph,
-                    field_def.type_name,
-                    item.selection_set,
-                    None,  # type: ignore[arg-type]
-                )
-                return -len(missing.items) if missing is not None else 0
+        forced = self.forced.get(item.response_key)
+        if forced is not None and forced not in exclude:
+            return forced
+        if len(candidates) == 1:
+            return candidates[0]
+        # Several subgraphs can start this field: plan it alone from each and keep the one
+        # needing the fewest fetches (a request already planned for a subgraph is free).
+        used = {g.graph for g in roots}
+        costs = []
+        for order, graph in enumerate(candidates):
+            fetches = self._trial_fetches(root, item, graph)
+            if fetches is not None:
+                costs.append((fetches - (graph in used), order, graph))
+        if not costs:
+            raise PlanningError(f"no subgraph can resolve all of {root}.{item.name} as selected")
+        return min(costs)[2]
 
-            return max(candidates, key=lambda g: (reach(g), -candidates.index(g)))
-        return candidates[0]
+    def _trial_fetches(self, root: str, item: Field, graph: str) -> int | None:
+        alone = Operation(
+            kind=self.operation.kind,
+            root_type=root,
+            selection_set=SelectionSet((item,)),
+            introspection=None,
+            variable_definitions=self.operation.variable_definitions,
+        )
+        trial = _Planner(self.supergraph, alone, self.labels, {item.response_key: graph})
+        try:
+            return len(trial.plan().fetches())
+        except PlanningError:
+            return None
 
     # -- walking the operation -------------------------------------------------------------
 
@@ -292,10 +313,14 @@ class _Planner:
         else:
             inner_provided = None
         selection, missing = item.selection_set, None
-        if self._can_reenter(type_name, place.group.graph):
+        if self._can_reenter(type_name, place.group.graph, place.provided):
             selection, missing = self._split_reachable(
                 place.group.graph, field_def.type_name, item.selection_set, inner_provided
             )
+            if missing is not None and self._reachable_by_reentry(
+                place.group.graph, field_def.type_name, missing, inner_provided
+            ):
+                selection, missing = item.selection_set, None
         if selection is not None and selection.items:
             child_builder = place.builder.field(item, composite=True)
             assert child_builder is not None
@@ -310,11 +335,19 @@ class _Planner:
             return None
         return Field(item.response_key, item.name, item.arguments, item.variables, missing)
 
-    def _can_reenter(self, type_name: str, graph: str) -> bool:
-        """Whether another subgraph could fetch a field of this type at this place."""
-        type_def = self.types[type_name]
-        return type_name in self.supergraph.root_types.values() or any(
-            g != graph for g, keys in type_def.keys.items() if any(k.resolvable for k in keys)
+    def _can_reenter(
+        self, type_name: str, graph: str, provided: Mapping[str, Field] | None
+    ) -> bool:
+        """Whether another subgraph could fetch fields of this type at this place: it is a
+        root type, or an entity whose key this subgraph can hand to another one."""
+        if type_name in self.supergraph.root_types.values():
+            return True
+        return any(
+            key.resolvable
+            and self._locally_available(graph, type_name, key.selection_set, provided)
+            for g, keys in self.types[type_name].keys.items()
+            if g != graph
+            for key in keys
         )
 
     def _split_reachable(
@@ -326,14 +359,12 @@ class _Planner:
     ) -> tuple[SelectionSet | None, SelectionSet | None]:
         """Split a selection into what `graph` can reach from here and what it cannot.
 
-        Reaching means resolving locally or jumping through a key; fields of value types
-        that this subgraph lacks cannot be reached and must come from another subgraph."""
+        Reaching means resolving locally or jumping on through a key this subgraph can
+        provide. What cannot be reached (a value type's field this subgraph lacks, an
+        entity whose key it cannot return) must be fetched from another subgraph that
+        resolves the enclosing field."""
         type_def = self.types[type_name]
-        if (
-            type_def.is_abstract
-            or type_def.is_entity_in(graph)
-            or any(k.resolvable for keys in type_def.keys.values() for k in keys)
-        ):
+        if type_def.is_abstract:
             return selection_set, None
         present: list[Selection] = []
         missing: list[Selection] = []
@@ -342,33 +373,86 @@ class _Planner:
                 present.append(item)
                 continue
             field_def = type_def.fields.get(item.name)
-            resolver = field_def.resolvers.get(graph) if field_def else None
-            local = resolver is not None and self._active(resolver) and resolver.requires is None
-            if field_def is None or not (local or (provided is not None and item.name in provided)):
+            if field_def is None:
                 missing.append(item)
+                continue
+            resolver = field_def.resolvers.get(graph)
+            local = resolver is not None and self._active(resolver) and resolver.requires is None
+            provided_here = provided.get(item.name) if provided is not None else None
+            if not (local or provided_here is not None):
+                if self._jumpable(graph, type_name, item.name, provided):
+                    present.append(item)
+                else:
+                    missing.append(item)
                 continue
             if item.selection_set is None:
                 present.append(item)
                 continue
+            if local and resolver is not None and resolver.provides is not None:
+                inner_provided: Mapping[str, Field] | None = _provided_abstract(resolver.provides)
+            elif provided_here is not None and provided_here.selection_set is not None:
+                inner_provided = _provided_abstract(provided_here.selection_set)
+            else:
+                inner_provided = None
             inner_present, inner_missing = self._split_reachable(
-                graph, field_def.type_name, item.selection_set, None
+                graph, field_def.type_name, item.selection_set, inner_provided
             )
+            if inner_missing is not None and self._reachable_by_reentry(
+                graph, field_def.type_name, inner_missing, inner_provided
+            ):
+                present.append(item)  # the planner re-enters that entity from elsewhere
+                continue
             if inner_present is not None and inner_present.items:
-                present.append(
-                    Field(
-                        item.response_key, item.name, item.arguments, item.variables, inner_present
-                    )
-                )
+                present.append(_with_selection(item, inner_present))
             if inner_missing is not None:
-                missing.append(
-                    Field(
-                        item.response_key, item.name, item.arguments, item.variables, inner_missing
-                    )
-                )
+                missing.append(_with_selection(item, inner_missing))
         return (
             SelectionSet(tuple(present)),
             SelectionSet(tuple(missing)) if missing else None,
         )
+
+    def _reachable_by_reentry(
+        self,
+        graph: str,
+        type_name: str,
+        missing: SelectionSet,
+        provided: Mapping[str, Field] | None,
+    ) -> bool:
+        """Whether an entity's missing fields can be had by handing its key to another
+        subgraph that reaches all of them."""
+        for target, keys in self.types[type_name].keys.items():
+            if target == graph or not any(
+                key.resolvable
+                and self._locally_available(graph, type_name, key.selection_set, provided)
+                for key in keys
+            ):
+                continue
+            if self._split_reachable(target, type_name, missing, None)[1] is None:
+                return True
+        return False
+
+    def _jumpable(
+        self, graph: str, type_name: str, field_name: str, provided: Mapping[str, Field] | None
+    ) -> bool:
+        """Whether some other subgraph resolves the field and takes a key `graph` can give."""
+        type_def = self.types[type_name]
+        field_def = type_def.fields[field_name]
+        routes = [(g, type_name) for g, r in field_def.resolvers.items() if self._active(r)]
+        for interface in type_def.interfaces:
+            own = self.types[interface].fields.get(field_name)
+            if own is not None:
+                routes.extend(
+                    (g, interface)
+                    for g in self.types[interface].interface_object_in
+                    if g in own.resolvers
+                )
+        for target, entity_type in routes:
+            for key in self.types[entity_type].keys.get(target, ()):
+                if key.resolvable and self._locally_available(
+                    graph, type_name, key.selection_set, provided
+                ):
+                    return True
+        return False
 
     # -- jumping between subgraphs -----------------------------------------------------------
 
@@ -450,7 +534,17 @@ class _Planner:
                 if (d := self.types[type_name].fields.get(sibling.name)) is not None
                 and graph in d.resolvers
             )
-            rank = (reused in self.children, key_is_local, covered, -order)
+            unreachable = 0
+            if item.selection_set is not None:
+                target_field = self._field_def(via, item.name) if via else field_def
+                provided = (
+                    _provided_abstract(resolver.provides) if resolver.provides is not None else None
+                )
+                _, missing = self._split_reachable(
+                    graph, target_field.type_name, item.selection_set, provided
+                )
+                unreachable = len(missing.items) if missing is not None else 0
+            rank = (-unreachable, reused in self.children, key_is_local, covered, -order)
             scored.append((rank, graph, via, resolver, key))
         if not scored:
             raise PlanningError(
@@ -673,6 +767,10 @@ def _copy_into(builder: _Builder, selection_set: SelectionSet) -> None:
             _copy_into(builder, item.selection_set)
         else:
             _copy_into(builder.fragment(item.type_condition), item.selection_set)
+
+
+def _with_selection(item: Field, selection_set: SelectionSet) -> Field:
+    return Field(item.response_key, item.name, item.arguments, item.variables, selection_set)
 
 
 def _alias_arguments(selection_set: SelectionSet) -> SelectionSet:
