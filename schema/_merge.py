@@ -46,6 +46,10 @@ from schema._supergraph import (
 from schema._type_compat import Supertypes, is_subtype, most_general, same_type, strictest
 from schema.errors import CompositionError, CompositionHint
 
+_DEFAULT_MISMATCH = {
+    "ARGUMENT": "FIELD_ARGUMENT_DEFAULT_MISMATCH",
+    "INPUT_FIELD": "INPUT_FIELD_DEFAULT_MISMATCH",
+}
 _KIND_LABEL = {
     "OBJECT": "Object Type",
     "INTERFACE": "Interface Type",
@@ -518,7 +522,7 @@ class _Merger:
     ) -> SuperArgument | None:
         value_type = strictest([a.type for _, a in present])
         if value_type is None:
-            code = "ARGUMENT_TYPE_MISMATCH" if what == "ARGUMENT" else "FIELD_TYPE_MISMATCH"
+            code = "FIELD_ARGUMENT_TYPE_MISMATCH" if what == "ARGUMENT" else "FIELD_TYPE_MISMATCH"
             self._error(
                 code,
                 f'Type of {what.lower().replace("_", " ")} "{element}" is incompatible across'
@@ -533,7 +537,7 @@ class _Merger:
                 defaults.setdefault(print_ast(a.default), (subgraph, a.default))
         if len(defaults) > 1:
             self._error(
-                f"{what}_DEFAULT_MISMATCH",
+                _DEFAULT_MISMATCH[what],
                 f'{what.replace("_", " ").capitalize()} "{element}" has incompatible default'
                 " values across subgraphs: "
                 + ", ".join(f'{printed} in "{s}"' for printed, (s, _) in defaults.items()),
@@ -541,21 +545,18 @@ class _Merger:
                 present[-1][0],
             )
             return None
-        with_default = [(s, a) for s, a in present if a.default is not None]
-        if with_default and len(with_default) != len(present):
-            self._error(
-                f"{what}_DEFAULT_MISMATCH",
-                f'{what.replace("_", " ").capitalize()} "{element}" has a default value in'
-                f" subgraph {_quoted([s for s, _ in with_default])} but none in subgraph"
-                f" {_quoted([s for s, a in present if a.default is None])}",
+        default = next(iter(defaults.values()))[1] if defaults else None
+        if default is not None and any(a.default is None for _, a in present):
+            default = None  # a subgraph without it would see the default applied unasked
+            self._hint(
+                "INCONSISTENT_DEFAULT_VALUE_PRESENCE",
+                f'"{element}" has a default value in only some subgraphs: the supergraph has none.',
                 element,
-                present[-1][0],
             )
-            return None
         return SuperArgument(
             name=present[0][1].name,
             type=value_type,
-            default=next(iter(defaults.values()))[1] if defaults else None,
+            default=default,
             description=self._description(element, [(s, a.description) for s, a in present]),
             directives=merge_applied([a.kept for _, a in present]),
         )

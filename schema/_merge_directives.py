@@ -87,6 +87,8 @@ def _conjunction(name: str, argument: str, instances: Sequence[Applied]) -> Appl
             clause.extend(item for item in part if item not in clause)
         if not any(set(existing) == set(clause) for existing in result):
             result.append(clause)
+    # (a) or (a and b) is just (a): drop clauses that contain another one.
+    result = [c for c in result if not any(set(o) < set(c) for o in result)]
     value = ListValueNode(
         values=tuple(
             ListValueNode(values=tuple(StringValueNode(value=item) for item in clause))

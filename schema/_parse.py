@@ -509,5 +509,7 @@ def _build_model(subgraph: str, url: str, document: DocumentNode, links: _Links)
             locations = {location.value for location in definition.locations}
             if locations <= _EXECUTABLE_LOCATIONS:
                 executable[definition.name.value] = print_ast(definition)
+    # Every subgraph answers `_service` and `_entities`, so every one has a query root.
+    types.setdefault("Query", TypeDef("Query", "OBJECT"))
     roots = {op: name for op, name in ROOT_DEFAULT_NAMES.items() if name in types}
     return SubgraphModel(subgraph, url, links.version, types, roots, executable)
