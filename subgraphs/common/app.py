@@ -56,10 +56,12 @@ def create_app(
             database.close()
 
     graphql = _AgencyGraphQL(schema, settings, make_loaders)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
+    app.state.database = database
+    return app
