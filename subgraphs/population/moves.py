@@ -19,7 +19,6 @@ _POSTCODE = re.compile(r"[0-9]{5}")
 _MAX_TEXT = 100
 # Older moves are corrected by a register office, which checks evidence; self-service can't.
 MAX_BACKDATE = timedelta(days=365)
-ADULT_AGE = 18
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from strawberry.federation import Schema
 from subgraphs.common.errors import Forbidden
 from subgraphs.common.schema import federated_schema
 from subgraphs.population.moves import MoveRequest, check_move, record_move
-from subgraphs.population.types import ADULT_AGE, Citizen, Info
+from subgraphs.population.types import Citizen, Info
 
 
 @strawberry.input
@@ -45,7 +45,7 @@ class Query:
             wards = {
                 child.personal_id
                 for child in await loaders.children.load(me)
-                if child.date_of_death is None and child.age_on(today) < ADULT_AGE
+                if child.is_living_minor_on(today)
             }
             if personal_id not in wards:
                 raise Forbidden(f"{me} may not read citizen {personal_id}")

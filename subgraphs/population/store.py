@@ -44,6 +44,9 @@ CREATE TABLE marriage (
 ) WITHOUT ROWID;
 """
 
+# Guardianship ends, and a child stops moving with their parents, on the 18th birthday.
+ADULT_AGE = 18
+
 _PERSON_COLUMNS = (
     "p.personal_id, p.given_name, p.family_name, p.date_of_birth, p.sex, p.nationality, "
     "p.date_of_death"
@@ -76,6 +79,9 @@ class PersonRecord:
     def age_on(self, day: date) -> int:
         birth = self.date_of_birth
         return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+    def is_living_minor_on(self, day: date) -> bool:
+        return self.date_of_death is None and self.age_on(day) < ADULT_AGE
 
 
 @dataclass(frozen=True)
@@ -170,13 +176,13 @@ def minor_children_at(
     rows = connection.execute(
         f"SELECT {_PERSON_COLUMNS} FROM parent_child pc "
         "JOIN person p ON p.personal_id = pc.child_id "
-        "WHERE pc.parent_id = ? AND p.date_of_death IS NULL",
+        "WHERE pc.parent_id = ?",
         (parent_id,),
     ).fetchall()
     moving = []
     for row in rows:
         child = PersonRecord.from_row(row)
-        if child.age_on(on) >= 18:
+        if not child.is_living_minor_on(on):
             continue
         home = current_address(connection, child.personal_id)
         if home is not None and home.same_place(address):

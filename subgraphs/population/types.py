@@ -15,8 +15,6 @@ from subgraphs.population.store import AddressRecord, PersonRecord
 
 Info = strawberry.Info[AgencyContext[PopulationLoaders], None]
 
-ADULT_AGE = 18
-
 
 @strawberry.enum
 class Sex(Enum):
@@ -138,8 +136,4 @@ class Citizen:
             return []
         today = info.context.today()
         children = await info.context.loaders.children.load(self.personal_id)
-        return [
-            Citizen.from_record(child)
-            for child in children
-            if child.date_of_death is None and child.age_on(today) < ADULT_AGE
-        ]
+        return [Citizen.from_record(child) for child in children if child.is_living_minor_on(today)]
