@@ -118,10 +118,7 @@ class Person:
         return self.born <= day and (self.died is None or self.died > day)
 
     def birthday(self, years: int) -> date:
-        try:
-            return self.born.replace(year=self.born.year + years)
-        except ValueError:  # 29 February
-            return date(self.born.year + years, 3, 1)
+        return _anniversary(self.born, years)
 
 
 @dataclass
@@ -176,12 +173,18 @@ class _Builder:
 
     # --- life courses --------------------------------------------------------------------
 
-    def mortality(self, person: Person) -> None:
+    def mortality(self, person: Person, not_before: date | None = None) -> None:
+        """Perhaps a death in the last twelve years, after `not_before` (a wedding, a birth)."""
         age = person.age_on(AS_OF)
         chance = 0.55 if age >= 85 else 0.25 if age >= 75 else 0.06 if age >= 55 else 0.004
         if self.rng.random() < chance:
-            earliest = max(person.birthday(max(1, age - 12)), AS_OF - timedelta(days=12 * 365))
-            person.died = self.day_between(earliest, AS_OF - timedelta(days=1))
+            earliest = max(
+                person.birthday(max(1, age - 12)),
+                AS_OF - timedelta(days=12 * 365),
+                (not_before or person.born) + timedelta(days=1),
+            )
+            if earliest < AS_OF:
+                person.died = self.day_between(earliest, AS_OF - timedelta(days=1))
 
     def marry(self, person: Person, earliest: date) -> Person | None:
         """A spouse from outside the clan, married no earlier than `earliest`."""
@@ -190,14 +193,18 @@ class _Builder:
         )
         if born > AS_OF - timedelta(days=20 * 365):
             return None
+        start = max(earliest, person.birthday(20), _anniversary(born, 20))
+        last = person.died - timedelta(days=1) if person.died is not None else AS_OF
+        end = min(AS_OF, start + timedelta(days=6 * 365), last)
+        if end < start:
+            return None
         spouse = self.person(
             born, nationality=person.nationality if self.rng.random() < 0.8 else None
         )
         if spouse.sex == person.sex and self.rng.random() < 0.9:
             spouse.sex = "MALE" if person.sex == "FEMALE" else "FEMALE"
             spouse.given = self.rng.choice(_GIVEN_FEMALE if spouse.sex == "FEMALE" else _GIVEN_MALE)
-        married = max(earliest, person.birthday(20), spouse.birthday(20))
-        married = self.day_between(married, min(AS_OF, married + timedelta(days=6 * 365)))
+        married = self.day_between(start, end)
         person.spouse, spouse.spouse = spouse, person
         person.married_on = spouse.married_on = married
         return spouse
@@ -220,12 +227,13 @@ class _Builder:
     def childhood_homes(self, child: Person, parent: Person) -> None:
         """The child lives with `parent` from birth until moving out or turning 18."""
         leaves = child.birthday(ADULT_AGE)
-        at_birth = [home for since, home in parent.homes if since <= child.born]
+        parent_homes = sorted(parent.homes, key=lambda item: item[0])
+        at_birth = [home for since, home in parent_homes if since <= child.born]
         if at_birth:
             child.homes.append((child.born, at_birth[-1]))
         else:
             child.homes.append((child.born, self.home()))
-        for since, home in parent.homes:
+        for since, home in parent_homes:
             if child.born < since < leaves:
                 child.homes.append((since, home))
 
@@ -345,7 +353,7 @@ class _Builder:
         self.household(elders, settled)
         self.children_of(elders, mother, settled, rng.choice((1, 2, 2, 3, 3, 4)), generation=2)
         for person in elders:
-            self.mortality(person)
+            self.mortality(person, not_before=_last_event(person))
 
     def children_of(
         self, parents: list[Person], mother: Person, settled: date, count: int, generation: int
@@ -353,7 +361,7 @@ class _Builder:
         family = parents[0].family
         for _ in range(count):
             born = self.day_between(max(settled, mother.birthday(21)), mother.birthday(42))
-            if born > AS_OF:
+            if born > AS_OF or any(p.died is not None and born >= p.died for p in parents):
                 continue
             child = self.person(born, family=family, nationality=mother.nationality)
             for parent in parents:
@@ -365,21 +373,21 @@ class _Builder:
     def grow_up(self, person: Person, generation: int) -> None:
         rng = self.rng
         self.mortality(person)
+        settles = person.birthday(21)
         if person.age_on(AS_OF) >= 19:
             moves_out = person.birthday(rng.randint(19, 24))
             if moves_out < AS_OF:
                 person.homes.append((moves_out, self.home()))
+                settles = max(settles, moves_out + timedelta(days=30))
         self.working_life(person)
         if generation >= 3 and rng.random() < 0.6:
             self.enterprise(person)
             return
         spouse = None
         if person.age_on(AS_OF) >= 22 and rng.random() < 0.65:
-            spouse = self.marry(person, person.birthday(21))
+            spouse = self.marry(person, settles)
         if spouse is not None and person.married_on is not None:
             self.household([person, spouse], person.married_on)
-            self.working_life(spouse)
-            self.mortality(spouse)
         self.enterprise(person)
         if spouse is None and rng.random() > 0.15:
             return
@@ -387,6 +395,25 @@ class _Builder:
         mother = next((p for p in couple if p.sex == "FEMALE"), person)
         settled = person.married_on or person.birthday(23)
         self.children_of(couple, mother, settled, rng.choice((0, 1, 1, 2, 2, 2, 3)), generation + 1)
+        if spouse is not None:
+            # The in-law's life is drawn after the family's, so a death can't precede it.
+            self.mortality(spouse, not_before=_last_event(spouse))
+            self.working_life(spouse)
+
+
+def _anniversary(born: date, years: int) -> date:
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:  # 29 February
+        return date(born.year + years, 3, 1)
+
+
+def _last_event(person: Person) -> date | None:
+    """The latest date a death must come after: the wedding or a child's birth."""
+    days = [child.born for child in person.children]
+    if person.married_on is not None:
+        days.append(person.married_on)
+    return max(days, default=None)
 
 
 def _tidy(people: list[Person]) -> None:

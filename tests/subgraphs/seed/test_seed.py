@@ -64,7 +64,12 @@ def test_population_size_and_family_links(seeded_dir: Path) -> None:
     }
     assert len(people) == CITIZENS
     for row in query_db(seeded_dir, "population", "SELECT * FROM parent_child"):
-        assert people[row["parent_id"]]["date_of_birth"] < people[row["child_id"]]["date_of_birth"]
+        parent, child = people[row["parent_id"]], people[row["child_id"]]
+        assert parent["date_of_birth"] < child["date_of_birth"]
+        assert (parent["date_of_death"] or "9999") > child["date_of_birth"]
+    for row in query_db(seeded_dir, "population", "SELECT * FROM marriage"):
+        for pid in (row["personal_id"], row["spouse_id"]):
+            assert (people[pid]["date_of_death"] or "9999") > row["since"]
     marriages = {
         (r["personal_id"], r["spouse_id"])
         for r in query_db(seeded_dir, "population", "SELECT * FROM marriage")
