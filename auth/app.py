@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from auth.authorization_details import TYPE
@@ -260,10 +260,12 @@ def create_app(
         route("/access-log/disclosures", "disclosures", ["POST"]),
     ]
 
-    async def graphql(scope: Any, receive: Any, send: Any) -> None:
-        await state["graphql"](scope, receive, send)
+    class _GraphQL:
+        # An object (not a function) so that Starlette routes it as an ASGI app.
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await state["graphql"](scope, receive, send)
 
-    routes.append(Mount("/graphql", app=graphql))
+    routes.append(Route("/graphql", _GraphQL(), methods=["GET", "POST"]))
 
     if identity is None and settings.development:
         identity_holder: list[IdentityProvider] = []
