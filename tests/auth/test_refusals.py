@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from auth.tokens import hash_token
 from tests.auth.conftest import RunningAuth
 from tests.auth.support import ANNA, BANK_REDIRECT, Pkce, authorize
-from tests.auth.test_flow import BANK, GATEWAY, bank_params, code_for, token
+from tests.auth.test_flow import GATEWAY, bank_params, code_for, token
 
 
 def exchange_code(http, code: str, verifier: str, redirect_uri: str = BANK_REDIRECT):  # type: ignore[no-untyped-def]
