@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import uvicorn
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4001)
     args = parser.parse_args(argv)
     settings = load_settings()
+    if "AUTH_ISSUER" not in os.environ:
+        # Unconfigured, the issuer is where this process listens.
+        settings = settings.model_copy(update={"issuer": f"http://{args.host}:{args.port}"})
     try:
         app = create_app(settings)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")

@@ -26,7 +26,14 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     host = settings.host
     supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
+    auth_port = settings.base_port + 1
     return [
+        Service(
+            name="auth",
+            argv=(sys.executable, "-m", "auth", "--host", host, "--port", str(auth_port)),
+            port=auth_port,
+            public_path="/.well-known/openid-configuration",
+        ),
         Service(
             name="gateway",
             argv=(
