@@ -39,8 +39,15 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
         )
         for port, agency in enumerate(AGENCIES, start=settings.base_port + AGENCY_PORT_OFFSET)
     ]
+    auth_port = settings.base_port + 1
     return [
         *agencies,
+        Service(
+            name="auth",
+            argv=(sys.executable, "-m", "auth", "--host", host, "--port", str(auth_port)),
+            port=auth_port,
+            public_path="/.well-known/openid-configuration",
+        ),
         Service(
             name="gateway",
             argv=(
