@@ -108,15 +108,11 @@ def build_api_schema(supergraph: Supergraph) -> GraphQLSchema:
             changes["fields"] = tuple(kept)
         if getattr(definition, "interfaces", None) is not None:
             changes["interfaces"] = tuple(
-                i
-                for i in definition.interfaces
-                if i.name.value not in hidden_types  # type: ignore[attr-defined]
+                i for i in getattr(definition, "interfaces", ()) if i.name.value not in hidden_types
             )
         if getattr(definition, "types", None) is not None:
             changes["types"] = tuple(
-                t
-                for t in definition.types
-                if t.name.value not in hidden_types  # type: ignore[attr-defined]
+                t for t in getattr(definition, "types", ()) if t.name.value not in hidden_types
             )
         if getattr(definition, "values", None) is not None:
             changes["values"] = tuple(

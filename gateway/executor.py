@@ -145,7 +145,7 @@ def _first_response_key(selection_set: SelectionSet) -> str | None:
 
 def _by_type(requires: SelectionSet) -> dict[str | None, SelectionSet]:
     return {
-        getattr(item, "type_condition", None): item.selection_set  # type: ignore[misc]
+        getattr(item, "type_condition", None): item.selection_set
         for item in requires.items
         if item.selection_set is not None
     }

@@ -90,10 +90,10 @@ def prepare(schema: GraphQLSchema, query: str, operation_name: str | None) -> Pr
     try:
         document = parse(query)
     except GraphQLError as error:
-        raise RequestError([error.formatted]) from None
+        raise RequestError([dict(error.formatted)]) from None
     errors = validate(schema, document)
     if errors:
-        raise RequestError([e.formatted for e in errors])
+        raise RequestError([dict(e.formatted) for e in errors])
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
         if len(operations) != 1:
@@ -245,8 +245,8 @@ def _condition_variables(
                 if selection.name.value not in seen_fragments:
                     seen_fragments.add(selection.name.value)
                     walk(fragments[selection.name.value].selection_set)
-            elif selection.selection_set is not None:  # type: ignore[union-attr]
-                walk(selection.selection_set)  # type: ignore[union-attr]
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                walk(selection.selection_set)
 
     walk(operation.selection_set)
     return tuple(names)

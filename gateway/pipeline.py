@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, execute
+from graphql import ExecutionResult, GraphQLError, execute
 from graphql.execution.values import get_variable_values
 
 from gateway.api_schema import build_api_schema
@@ -94,6 +94,7 @@ class Gateway:
             self.documents.put(key, cached)
         if isinstance(cached, RequestError):
             raise cached
+        assert isinstance(cached, PreparedDocument)
         return cached
 
     def coerce_variables(
@@ -122,7 +123,8 @@ class Gateway:
                 operation, plan_operation(self.supergraph, operation, labels)
             )
             prepared.by_conditions[key] = planned
-        return planned  # type: ignore[no-any-return]
+        assert isinstance(planned, PlannedOperation)
+        return planned
 
     def enabled_labels(self) -> frozenset[str]:
         if not self.percent_labels:
@@ -162,10 +164,13 @@ class Gateway:
         introspection = None
         if planned.operation.introspection is not None:
             result = execute(
-                self.api_schema, planned.operation.introspection, variable_values=raw_variables
+                self.api_schema,
+                planned.operation.introspection,
+                variable_values=dict(raw_variables or {}),
             )
-            introspection = result.data  # type: ignore[union-attr]
-            state.errors.extend(e.formatted for e in result.errors or ())  # type: ignore[union-attr]
+            assert isinstance(result, ExecutionResult), "introspection resolves synchronously"
+            introspection = result.data
+            state.errors.extend(dict(e.formatted) for e in result.errors or ())
         data = self.shaper.shape(
             planned.operation.selection_set,
             planned.operation.root_type,

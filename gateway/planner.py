@@ -331,7 +331,8 @@ class _Planner:
             inner_provided = _provided_abstract(provided.selection_set)
         else:
             inner_provided = None
-        selection, missing = item.selection_set, None
+        selection: SelectionSet | None = item.selection_set
+        missing: SelectionSet | None = None
         if self._can_reenter(type_name, place.group.graph, place.provided):
             selection, missing = self._split_reachable(
                 place.group.graph, field_def.type_name, item.selection_set, inner_provided
@@ -616,9 +617,9 @@ class _Planner:
             if own is None:
                 continue
             for graph in sorted(self.types[interface].interface_object_in):
-                resolver = own.resolvers.get(graph)
-                if resolver is not None and graph != exclude and self._active(resolver):
-                    candidates.append((graph, interface, resolver))
+                via_resolver = own.resolvers.get(graph)
+                if via_resolver is not None and graph != exclude and self._active(via_resolver):
+                    candidates.append((graph, interface, via_resolver))
         scored = []
         for order, (graph, via, resolver) in enumerate(candidates):
             found = self._choose_key(place, type_name, graph, via or type_name)

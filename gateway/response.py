@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
-    GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLInterfaceType,
     GraphQLList,
@@ -20,7 +19,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
-    is_abstract_type,
+    GraphQLUnionType,
 )
 
 from gateway.selection import Field, SelectionSet
@@ -37,7 +36,7 @@ class ResponseShaper:
         self.possible_types: dict[str, frozenset[str]] = {
             name: frozenset(t.name for t in schema.get_possible_types(type_))
             for name, type_ in schema.type_map.items()
-            if is_abstract_type(type_)
+            if isinstance(type_, GraphQLInterfaceType | GraphQLUnionType)
         }
         self._field_types: dict[tuple[str, str], GraphQLOutputType] = {}
 
@@ -53,7 +52,7 @@ class ResponseShaper:
         if introspection:
             data = {**data, **introspection}
         result = run.complete_object(selection_set, data, root_type, [], root=True)
-        return None if result is _INVALID else result  # type: ignore[return-value]
+        return None if result is _INVALID else result
 
     def field_type(self, type_name: str, field_name: str) -> GraphQLOutputType:
         key = (type_name, field_name)
@@ -78,7 +77,7 @@ class _Run:
         type_name: str,
         path: list[str | int],
         root: bool = False,
-    ) -> dict[str, Any] | object:
+    ) -> Any:
         result: dict[str, Any] = {}
         for key, item in selection_set.collect_fields(type_name, self.possible).items():
             if item.name == "__typename":
@@ -133,7 +132,7 @@ class _Run:
             return value
         if not isinstance(value, dict):
             return self.bad_value(path, "an object")
-        if isinstance(type_, GraphQLAbstractType):
+        if isinstance(type_, GraphQLInterfaceType | GraphQLUnionType):
             runtime = value.get("__typename")
             # An @interfaceObject subgraph names the interface itself; that is enough as long
             # as nothing type-specific was selected (else the planner fetched the real type).
@@ -142,7 +141,8 @@ class _Run:
             ):
                 return self.bad_value(path, f"an object of a type implementing {type_.name}")
         else:
-            runtime = type_.name  # type: ignore[attr-defined]
+            assert isinstance(type_, GraphQLObjectType)
+            runtime = type_.name
         return self.complete_object(item.selection_set, value, runtime, path)
 
     def null_error(self, path: list[str | int], item: Field) -> None:

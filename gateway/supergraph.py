@@ -175,7 +175,7 @@ class _Reader:
             if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
                 self.schema_nodes.append(definition)
             elif isinstance(definition, TypeDefinitionNode) or hasattr(definition, "name"):
-                name = definition.name.value  # type: ignore[attr-defined]
+                name = definition.name.value
                 self.definitions.setdefault(name, []).append(definition)  # type: ignore[arg-type]
         self.features = self._read_features()
         join = self.features.get("join")
@@ -295,9 +295,9 @@ class _Reader:
         for node in self.schema_nodes:
             for operation in node.operation_types or ():
                 roots[operation.operation.value] = operation.type.name.value
-        for operation, default in (("query", "Query"), ("mutation", "Mutation")):
-            if operation not in roots and default in self.definitions:
-                roots[operation] = default
+        for kind, default in (("query", "Query"), ("mutation", "Mutation")):
+            if kind not in roots and default in self.definitions:
+                roots[kind] = default
         if "query" not in roots:
             raise SupergraphError("the supergraph defines no query root type")
         return roots
