@@ -1,0 +1,241 @@
+"""Stage 4: run a query plan, merging every subgraph's answer into one tree.
+
+Per request everything is plain dicts and lists. `Flatten` nodes find their entities by
+walking the tree along the plan path, build one deduplicated batch of representations per
+fetch, and merge each `_entities` result into every object it stands for. Errors of
+subgraphs are moved to the client path of the object they concern; a failed fetch leaves
+what other fetches returned in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from gateway.selection import Field, SelectionSet
+from gateway.transport import SubgraphResponse, Transport
+
+
+@dataclass
+class ExecutionState:
+    variables: Mapping[str, Any]
+    headers: Mapping[str, str]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Executor:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    async def execute(self, plan: QueryPlan, state: ExecutionState) -> None:
+        if plan.node is not None:
+            await self._run(plan.node, state)
+
+    async def _run(self, node: PlanNode, state: ExecutionState) -> None:
+        if isinstance(node, Fetch):
+            await self._root_fetch(node, state)
+        elif isinstance(node, Flatten):
+            await self._entity_fetch(node, state)
+        elif isinstance(node, Sequence):
+            for child in node.nodes:
+                await self._run(child, state)
+        elif isinstance(node, Parallel):
+            await asyncio.gather(*(self._run(child, state) for child in node.nodes))
+
+    def _body(self, fetch: Fetch, state: ExecutionState) -> dict[str, Any]:
+        variables = {n: state.variables[n] for n in fetch.variable_usages if n in state.variables}
+        return {"query": fetch.operation, "variables": variables}
+
+    async def _root_fetch(self, fetch: Fetch, state: ExecutionState) -> None:
+        response = await self.transport.send(
+            fetch.service_name, fetch.url, self._body(fetch, state), state.headers
+        )
+        if response.data:
+            _merge(state.data, response.data)
+        if not response.delivered:
+            first_key = _first_response_key(fetch.selection_set)
+            for error in response.errors:
+                state.errors.append({**error, "path": [first_key]} if first_key else error)
+            return
+        state.errors.extend(response.errors)
+
+    async def _entity_fetch(self, flatten: Flatten, state: ExecutionState) -> None:
+        fetch = flatten.node
+        assert fetch.requires is not None
+        requires = _by_type(fetch.requires)
+        entities = _collect(state.data, flatten.path)
+        representations: list[dict[str, Any]] = []
+        targets: list[list[dict[str, Any]]] = []
+        index_of: dict[bytes, int] = {}
+        for entity in entities:
+            typename = entity.get("__typename")
+            selection = requires.get(typename) if isinstance(typename, str) else None
+            if selection is None:
+                continue
+            representation = _representation(entity, selection)
+            if representation is None:
+                continue
+            rewrite = fetch.typename_rewrites.get(typename)  # type: ignore[arg-type]
+            if rewrite is not None:
+                representation["__typename"] = rewrite
+            identity = orjson.dumps(representation)
+            index = index_of.get(identity)
+            if index is None:
+                index = index_of[identity] = len(representations)
+                representations.append(representation)
+                targets.append([])
+            targets[index].append(entity)
+        if not representations:
+            return
+        body = self._body(fetch, state)
+        body["variables"]["representations"] = representations
+        response = await self.transport.send(fetch.service_name, fetch.url, body, state.headers)
+        results = (response.data or {}).get("_entities")
+        if isinstance(results, list):
+            for index, result in enumerate(results[: len(targets)]):
+                if isinstance(result, dict):
+                    for entity in targets[index]:
+                        _merge(entity, result)
+        if response.errors:
+            self._place_errors(response, targets, flatten.path, state)
+
+    def _place_errors(
+        self,
+        response: SubgraphResponse,
+        targets: list[list[dict[str, Any]]],
+        path: tuple[str, ...],
+        state: ExecutionState,
+    ) -> None:
+        """Give each error the client path of the entity it concerns (computed only now, as
+        errors are rare and the paths cost a second walk)."""
+        paths = {
+            id(entity): entity_path for entity, entity_path in _collect_with_paths(state.data, path)
+        }
+        for error in response.errors:
+            error_path = error.get("path")
+            if (
+                isinstance(error_path, list)
+                and len(error_path) >= 2
+                and error_path[0] == "_entities"
+                and isinstance(error_path[1], int)
+                and 0 <= error_path[1] < len(targets)
+            ):
+                for entity in targets[error_path[1]][:1]:
+                    state.errors.append({**error, "path": paths[id(entity)] + error_path[2:]})
+                continue
+            first = next((paths[id(group[0])] for group in targets if group), None)
+            if first is not None and (not response.delivered or error_path is not None):
+                state.errors.append({**error, "path": first})
+            else:
+                state.errors.append({k: v for k, v in error.items() if k != "path"})
+
+
+def _first_response_key(selection_set: SelectionSet) -> str | None:
+    for item in selection_set.items:
+        if isinstance(item, Field):
+            return item.response_key
+    return None
+
+
+def _by_type(requires: SelectionSet) -> dict[str | None, SelectionSet]:
+    return {
+        getattr(item, "type_condition", None): item.selection_set  # type: ignore[misc]
+        for item in requires.items
+        if item.selection_set is not None
+    }
+
+
+def _representation(entity: dict[str, Any], selection: SelectionSet) -> dict[str, Any] | None:
+    """Project an entity onto the representation selection; None if a key field is missing."""
+    representation: dict[str, Any] = {}
+    for item in selection.items:
+        if not isinstance(item, Field):
+            continue
+        if item.response_key not in entity:
+            return None
+        value = entity[item.response_key]
+        if item.selection_set is not None and value is not None:
+            value = _project(value, item.selection_set)
+        representation[item.name] = value
+    return representation
+
+
+def _project(value: Any, selection: SelectionSet) -> Any:
+    if isinstance(value, list):
+        return [_project(v, selection) for v in value]
+    if not isinstance(value, dict):
+        return value
+    projected: dict[str, Any] = {}
+    typename = value.get("__typename")
+    for item in selection.items:
+        if isinstance(item, Field):
+            if item.response_key in value:
+                inner = value[item.response_key]
+                projected[item.name] = (
+                    _project(inner, item.selection_set) if item.selection_set else inner
+                )
+        elif item.type_condition is None or item.type_condition == typename:
+            projected.update(_project(value, item.selection_set))
+    return projected
+
+
+def _collect(data: dict[str, Any], path: tuple[str, ...]) -> list[dict[str, Any]]:
+    current: list[Any] = [data]
+    for step in path:
+        following: list[Any] = []
+        if step == "@":
+            for value in current:
+                if isinstance(value, list):
+                    following.extend(value)
+        else:
+            for value in current:
+                if isinstance(value, dict):
+                    inner = value.get(step)
+                    if inner is not None:
+                        following.append(inner)
+        current = following
+    return [value for value in current if isinstance(value, dict)]
+
+
+def _collect_with_paths(
+    data: dict[str, Any], path: tuple[str, ...]
+) -> list[tuple[dict[str, Any], list[str | int]]]:
+    current: list[tuple[Any, list[str | int]]] = [(data, [])]
+    for step in path:
+        following: list[tuple[Any, list[str | int]]] = []
+        for value, at in current:
+            if step == "@":
+                if isinstance(value, list):
+                    following.extend((item, [*at, i]) for i, item in enumerate(value))
+            elif isinstance(value, dict) and value.get(step) is not None:
+                following.append((value[step], [*at, step]))
+        current = following
+    return [(value, at) for value, at in current if isinstance(value, dict)]
+
+
+def _merge(target: dict[str, Any], source: dict[str, Any]) -> None:
+    for key, value in source.items():
+        existing = target.get(key)
+        if isinstance(existing, dict) and isinstance(value, dict):
+            _merge(existing, value)
+        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+            _merge_lists(existing, value)
+        else:
+            target[key] = value
+
+
+def _merge_lists(target: list[Any], source: list[Any]) -> None:
+    for index, value in enumerate(source):
+        existing = target[index]
+        if isinstance(existing, dict) and isinstance(value, dict):
+            _merge(existing, value)
+        elif isinstance(existing, list) and isinstance(value, list) and len(existing) == len(value):
+            _merge_lists(existing, value)
+        else:
+            target[index] = value

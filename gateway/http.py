@@ -1,0 +1,172 @@
+"""Stage 6: GraphQL over HTTP, on Starlette.
+
+POST with a JSON body, GET for queries; answers `application/graphql-response+json` when the
+client accepts it, `application/json` otherwise. Requests that cannot be executed (malformed
+JSON, no query, a document that does not parse or validate, bad variables) get 400 with a
+GraphQL error body; a mutation over GET gets 405.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.operation import RequestError
+from gateway.pipeline import Gateway
+from gateway.settings import GatewaySettings
+
+_GRAPHQL_RESPONSE = "application/graphql-response+json"
+_JSON = "application/json"
+
+
+def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) -> Starlette:
+    """The gateway as an ASGI app; raises SupergraphError if the supergraph cannot be served."""
+    gateway = Gateway(supergraph_sdl, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
+        try:
+            yield
+        finally:
+            await gateway.close()
+
+    endpoint = _GraphQLEndpoint(gateway)
+    app = Starlette(
+        routes=[
+            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/health", _health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app
+
+
+async def _health(request: Request) -> Response:
+    return Response(b'{"status":"ok"}', media_type=_JSON)
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class _GraphQLEndpoint:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.settings = gateway.settings
+        self.propagate = tuple(h.lower() for h in self.settings.propagate_headers)
+
+    async def handle(self, request: Request) -> Response:
+        media_type = _response_media_type(request.headers.get("accept", ""))
+        try:
+            params = await self._params(request)
+            query = params.get("query")
+            if not isinstance(query, str) or not query.strip():
+                raise _BadRequest("The request has no query.")
+            operation_name = params.get("operationName")
+            if operation_name is not None and not isinstance(operation_name, str):
+                raise _BadRequest("operationName must be a string.")
+            variables = params.get("variables")
+            if variables is not None and not isinstance(variables, dict):
+                raise _BadRequest("variables must be a JSON object.")
+            prepared = self.gateway.prepare(query, operation_name)
+            if request.method == "GET" and prepared.kind != "query":
+                raise _BadRequest(
+                    f"A {prepared.kind} cannot be sent with GET; use POST.",
+                    405,
+                    "METHOD_NOT_ALLOWED",
+                )
+            headers = {
+                name: value for name in self.propagate if (value := request.headers.get(name))
+            }
+            include_plan = self.settings.expose_query_plan and (
+                request.headers.get("x-query-plan", "").lower() == "true"
+            )
+            result = await self.gateway.execute(
+                prepared, variables, headers, include_plan=include_plan
+            )
+        except _BadRequest as error:
+            headers_out = {"allow": "POST"} if error.status == 405 else None
+            return _respond(
+                {"errors": [{"message": str(error), "extensions": {"code": error.code}}]},
+                error.status,
+                media_type,
+                headers_out,
+            )
+        except RequestError as error:
+            return _respond({"errors": [_with_code(e) for e in error.errors]}, 400, media_type)
+        return _respond(result, 200, media_type)
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.method == "GET":
+            params: dict[str, Any] = dict(request.query_params)
+            for name in ("variables", "extensions"):
+                if name in params:
+                    try:
+                        params[name] = orjson.loads(params[name])
+                    except orjson.JSONDecodeError:
+                        raise _BadRequest(f"{name} is not valid JSON.") from None
+            return params
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in (_JSON, "application/graphql+json", ""):
+            raise _BadRequest(
+                f"Content-Type {content_type!r} is not supported; send application/json.",
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
+        length = request.headers.get("content-length")
+        if (
+            length is not None
+            and length.isdigit()
+            and int(length) > self.settings.max_request_bytes
+        ):
+            raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
+        body = await request.body()
+        if len(body) > self.settings.max_request_bytes:
+            raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
+        try:
+            params = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise _BadRequest(f"The request body is not valid JSON: {error}.") from None
+        if not isinstance(params, dict):
+            raise _BadRequest("The request body must be a JSON object.")
+        return params
+
+
+def _with_code(error: dict[str, Any]) -> dict[str, Any]:
+    if "extensions" in error:
+        return error
+    code = (
+        "GRAPHQL_PARSE_FAILED"
+        if error.get("message", "").startswith("Syntax Error")
+        else ("GRAPHQL_VALIDATION_FAILED")
+    )
+    return {**error, "extensions": {"code": code}}
+
+
+def _response_media_type(accept: str) -> str:
+    if _GRAPHQL_RESPONSE in accept:
+        return _GRAPHQL_RESPONSE
+    return _JSON
+
+
+def _respond(
+    payload: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(payload), status_code=status, media_type=media_type, headers=headers
+    )
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,198 @@
+"""The gateway as one object: stages wired together, with the caches between them.
+
+    request ─▶ prepare (parse + validate, cached per document and operation name)
+            ─▶ coerce variables ─▶ normalise + plan (cached per @skip/@include values and
+               @override labels) ─▶ execute ─▶ shape the response
+
+Everything that depends only on the supergraph and the document is cached, so a repeated
+request does no schema walk: it costs two dict lookups before the subgraph requests.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError, execute
+from graphql.execution.values import get_variable_values
+
+from gateway.api_schema import build_api_schema
+from gateway.errors import PlanningError
+from gateway.executor import ExecutionState, Executor
+from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
+from gateway.plan import QueryPlan
+from gateway.planner import plan_operation
+from gateway.response import ResponseShaper
+from gateway.settings import GatewaySettings
+from gateway.supergraph import parse_supergraph
+from gateway.transport import Transport
+
+_PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOperation:
+    operation: Operation
+    plan: QueryPlan
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+class Gateway:
+    """Serve one supergraph. `start()` inside the event loop before `execute`, `close()` after."""
+
+    def __init__(self, supergraph_sdl: str, settings: GatewaySettings | None = None) -> None:
+        self.settings = settings or GatewaySettings()
+        self.supergraph = parse_supergraph(supergraph_sdl)
+        self.api_schema = build_api_schema(self.supergraph)
+        self.shaper = ResponseShaper(self.api_schema)
+        self.documents = _LRU(self.settings.document_cache_size)
+        self.percent_labels = self._percent_labels()
+        self.transport: Transport | None = None
+        self.executor: Executor | None = None
+
+    async def start(self) -> None:
+        self.transport = Transport(
+            timeout=self.settings.subgraph_timeout,
+            timeouts=self.settings.subgraph_timeouts,
+            max_connections_per_subgraph=self.settings.max_connections_per_subgraph,
+        )
+        self.executor = Executor(self.transport)
+
+    async def close(self) -> None:
+        if self.transport is not None:
+            await self.transport.close()
+
+    def prepare(self, query: str, operation_name: str | None) -> PreparedDocument:
+        """Parse and validate, cached; raises RequestError (also cached) when invalid."""
+        key = (query, operation_name)
+        cached = self.documents.get(key)
+        if cached is None:
+            try:
+                cached = prepare(self.api_schema, query, operation_name)
+            except RequestError as error:
+                cached = error
+            self.documents.put(key, cached)
+        if isinstance(cached, RequestError):
+            raise cached
+        return cached
+
+    def coerce_variables(
+        self, prepared: PreparedDocument, raw: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        coerced = get_variable_values(
+            self.api_schema, prepared.operation.variable_definitions, dict(raw or {})
+        )
+        if isinstance(coerced, list):
+            raise RequestError(
+                [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced]
+            )
+        return coerced
+
+    def plan(
+        self,
+        prepared: PreparedDocument,
+        variables: Mapping[str, Any],
+        labels: frozenset[str] = frozenset(),
+    ) -> PlannedOperation:
+        key = (prepared.condition_key(variables), labels)
+        planned = prepared.by_conditions.get(key)
+        if planned is None:
+            operation = normalise(self.api_schema, prepared, variables)
+            planned = PlannedOperation(
+                operation, plan_operation(self.supergraph, operation, labels)
+            )
+            prepared.by_conditions[key] = planned
+        return planned  # type: ignore[no-any-return]
+
+    def enabled_labels(self) -> frozenset[str]:
+        if not self.percent_labels:
+            return frozenset()
+        return frozenset(
+            label
+            for label, percent in self.percent_labels.items()
+            if random.random() * 100 < percent
+        )
+
+    async def execute(
+        self,
+        prepared: PreparedDocument,
+        raw_variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        *,
+        include_plan: bool = False,
+    ) -> dict[str, Any]:
+        """Run a prepared operation; request errors raise RequestError, the rest are values."""
+        assert self.executor is not None, "Gateway.start() was not awaited"
+        variables = self.coerce_variables(prepared, raw_variables)
+        try:
+            planned = self.plan(prepared, variables, self.enabled_labels())
+        except PlanningError as error:
+            return {
+                "data": None,
+                "errors": [
+                    {"message": str(error), "extensions": {"code": "QUERY_PLANNING_FAILED"}}
+                ],
+            }
+        forwarded = dict(raw_variables or {})
+        for name in planned.operation.variable_definitions:
+            if name not in forwarded and name in variables:
+                forwarded[name] = variables[name]
+        state = ExecutionState(forwarded, headers)
+        await self.executor.execute(planned.plan, state)
+        introspection = None
+        if planned.operation.introspection is not None:
+            result = execute(
+                self.api_schema, planned.operation.introspection, variable_values=raw_variables
+            )
+            introspection = result.data  # type: ignore[union-attr]
+            state.errors.extend(e.formatted for e in result.errors or ())  # type: ignore[union-attr]
+        data = self.shaper.shape(
+            planned.operation.selection_set,
+            planned.operation.root_type,
+            state.data,
+            state.errors,
+            introspection,
+        )
+        response: dict[str, Any] = {}
+        if state.errors:
+            response["errors"] = state.errors
+        response["data"] = data
+        if include_plan:
+            response["extensions"] = {
+                "queryPlan": {"json": planned.plan.to_json(), "text": str(planned.plan)}
+            }
+        return response
+
+    def _percent_labels(self) -> dict[str, float]:
+        labels: dict[str, float] = {}
+        for type_def in self.supergraph.types.values():
+            for field_def in type_def.fields.values():
+                for resolver in field_def.resolvers.values():
+                    for label in (resolver.enabled_by_label, resolver.disabled_by_label):
+                        match = _PERCENT_LABEL.match(label or "")
+                        if match:
+                            labels[label] = float(match.group(1))  # type: ignore[index]
+        return labels
+
+
+__all__ = ["Gateway", "GraphQLError", "PlannedOperation"]

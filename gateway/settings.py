@@ -1,0 +1,38 @@
+"""Gateway settings, from `GATEWAY_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
+
+    supergraph: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=4000, ge=0, le=65535)
+    # Seconds a subgraph may take; `subgraph_timeouts` overrides it per subgraph name.
+    subgraph_timeout: float = Field(default=30.0, gt=0)
+    subgraph_timeouts: dict[str, float] = {}
+    # Answer `x-query-plan: true` with the plan in `extensions`: for development only.
+    expose_query_plan: bool = False
+    # Client headers passed on to every subgraph (lower case).
+    propagate_headers: list[str] = ["authorization", "traceparent", "tracestate"]
+    document_cache_size: int = Field(default=2000, ge=1)
+    max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    max_connections_per_subgraph: int = Field(default=256, ge=1)
+
+
+def load_settings(**overrides: object) -> GatewaySettings:
+    """Read the settings, exiting with a message that names each bad variable."""
+    try:
+        return GatewaySettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = [f"invalid gateway settings ({error.error_count()}):"]
+        for item in error.errors():
+            name = "GATEWAY_" + "_".join(str(part) for part in item["loc"]).upper()
+            lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
+        raise SystemExit("\n".join(lines)) from None
