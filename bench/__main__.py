@@ -26,6 +26,7 @@ def _run(args: argparse.Namespace) -> int:
         micro=not args.no_micro,
         micro_duration=args.micro_duration,
         plans=args.plans,
+        http_documents=args.http_documents,
         results_dir=args.results,
         gateway_cpus=args.gateway_cpus,
         load_cpus=args.load_cpus,
@@ -100,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--base-port", type=int, default=4200)
     run.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
     run.add_argument("--micro-duration", type=float, default=3.0)
-    run.add_argument("--plans", type=int, default=10_000, help="distinct documents for memory")
+    run.add_argument("--plans", type=int, default=10_000, help="cached plans, in process")
+    run.add_argument(
+        "--http-documents", type=int, default=1_000, help="distinct documents per gateway"
+    )
     run.add_argument("--results", type=Path, default=None, help="default bench/results/<date>")
     run.add_argument("--gateway-cpus", default=None, help="taskset list, e.g. 0")
     run.add_argument("--load-cpus", default=None, help="taskset list, e.g. 1")

@@ -192,6 +192,19 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
     return checks
 
 
+def in_process_line(numbers: dict[str, Any]) -> str:
+    if "skipped" in numbers:
+        return f"skipped: {numbers['skipped']}"
+    return (
+        f"large query cold: parse + validate {_fmt(numbers.get('cold_prepare_ms'), 2)} ms, "
+        f"normalise + plan {_fmt(numbers.get('cold_plan_ms'), 2)} ms; "
+        f"cached lookup {_fmt(numbers.get('cached_lookup_us'), 2)} us; "
+        f"{numbers.get('plans')} cached deep-query plans: "
+        f"+{_fmt(numbers.get('plans_rss_growth_mb'), 0)} MB RSS, "
+        f"{_fmt(numbers.get('deep_cold_prepare_and_plan_ms'), 2)} ms each to make"
+    )
+
+
 def _target_lines(summary: dict[str, Any]) -> list[str]:
     marks = {True: "met", False: "MISSED", None: "n/a"}
     return [f"{marks[met]:<6} {name}: {value}" for name, met, value in targets(summary)]
@@ -257,7 +270,7 @@ def markdown(summary: dict[str, Any]) -> str:
         ]
     in_process = summary.get("in_process")
     if in_process:
-        lines += ["", f"In process (ours): {in_process}"]
+        lines += ["", "In process (ours): " + in_process_line(in_process)]
     lines += ["", "Targets (ours):", ""]
     lines.extend(f"- {line}" for line in _target_lines(summary))
     return "\n".join(lines) + "\n"
@@ -278,7 +291,7 @@ def write(summary: dict[str, Any], results: Path) -> None:
         print(f"\nmicro (subgraph called directly: one-fetch p50 {direct} ms)")
         print(_text_table(_micro_header(summary), micro_rows))
     if summary.get("in_process"):
-        print(f"in process (ours): {summary['in_process']}")
+        print("\nin process (ours): " + in_process_line(summary["in_process"]))
     print("\ntargets (ours):")
     for line in _target_lines(summary):
         print("  " + line)

@@ -41,7 +41,8 @@ class Config:
     base_port: int = 4200  # subgraphs on +1..+4, gateways from +10
     micro: bool = True
     micro_duration: float = 3.0
-    plans: int = 10_000
+    plans: int = 10_000  # cached plans in process (ours)
+    http_documents: int = 1_000  # distinct documents sent to every gateway
     results_dir: Path | None = None
     gateway_cpus: str | None = None  # None: chosen from the CPUs we may use
     load_cpus: str | None = None
@@ -58,6 +59,7 @@ class GatewayRun:
     cpu_s: float = 0.0
     peak_rss_mb: float = 0.0
     ready_s: float = 0.0
+    subgraphs_cpu_s: float = 0.0
     micro: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -73,6 +75,7 @@ class GatewayRun:
             if load and load.requests
             else None,
             "peak_rss_mb": self.peak_rss_mb,
+            "subgraphs_cpu_s": self.subgraphs_cpu_s,
             "load": None
             if load is None
             else {
@@ -193,7 +196,7 @@ def _measure(
     cpus: tuple[str | None, str | None],
     bodies: dict[str, Path],
     direct: LoadResult | None,
-    supergraph: Path,
+    subgraphs_pid: int,
 ) -> GatewayRun:
     run = GatewayRun(key=gateway.key, label=gateway.label)
     gateway_cpus, load_cpus = cpus
@@ -218,8 +221,10 @@ def _measure(
         if config.warmup > 0:
             load(bodies["deep"], config.concurrency, config.warmup)
         before = procstat.usage(process.pid)
+        subgraphs_before = procstat.usage(subgraphs_pid).cpu_s
         run.load = load(bodies["deep"], config.concurrency, config.duration)
         after = procstat.usage(process.pid)
+        run.subgraphs_cpu_s = procstat.usage(subgraphs_pid).cpu_s - subgraphs_before
         run.cpu_s = after.cpu_s - before.cpu_s
         run.peak_rss_mb = after.peak_rss_mb
         if process.poll() is not None:
@@ -257,9 +262,9 @@ def _micro(
         run.micro.update(micro.cold_and_warm(gateway.url))
     except (RuntimeError, OSError, http_errors()) as error:
         run.micro["cold_and_warm_error"] = str(error)
-    if config.plans:
+    if config.http_documents:
         rss_before = procstat.usage(process.pid).rss_mb
-        sent = micro.distinct_documents(gateway.url, config.plans)
+        sent = micro.distinct_documents(gateway.url, config.http_documents)
         rss_after = procstat.usage(process.pid).rss_mb
         run.micro["distinct_documents"] = sent["documents"]
         run.micro["distinct_documents_s"] = sent["seconds"]
@@ -346,7 +351,9 @@ def run(config: Config) -> dict[str, Any]:
             )
         for gateway in under_test:
             print(f"  {gateway.label} ...", end=" ", flush=True)
-            result = _measure(gateway, config, results, generator, cpus, bodies, direct, supergraph)
+            result = _measure(
+                gateway, config, results, generator, cpus, bodies, direct, subgraph_process.pid
+            )
             print("ok" if result.ok else "FAILED", flush=True)
             runs.append(result)
         if config.micro and "ours" in config.gateways:
