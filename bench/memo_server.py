@@ -3,7 +3,9 @@
 On two cores the subgraphs share a core with the load generator, so they must cost next to
 nothing: a request is parsed by httptools, its body looked up in a dict and the stored response
 bytes written back. Only the first request with a given body runs GraphQL (subgraphs.py).
-`GET` on any path answers 200 (health). One process serves all four subgraphs, one port each.
+`GET /stats` answers the request counts (the runner reports subgraph requests per gateway
+request); `GET` on any other path answers 200 (health). One process serves all four
+subgraphs, one port each.
 
 A body seen for the first time is looked up once more without its operation name (gateways
 derive subgraph operation names from the client's): the planning micro-benchmarks send the
@@ -87,6 +89,7 @@ class _Connection(asyncio.Protocol):
         self._memo = memo
         self._parser = httptools.HttpRequestParser(self)
         self._body: list[bytes] = []
+        self._url = b""
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -104,6 +107,10 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self._body.clear()
+        self._url = b""
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
@@ -113,6 +120,14 @@ class _Connection(asyncio.Protocol):
         assert transport is not None
         if self._parser.get_method() == b"POST":
             transport.write(self._memo.response(b"".join(self._body)))
+        elif self._url == b"/stats":
+            stats = orjson.dumps({"hits": self._memo.hits, "misses": self._memo.misses})
+            transport.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                + str(len(stats)).encode()
+                + b"\r\n\r\n"
+                + stats
+            )
         else:
             transport.write(_HEALTH)
         if not self._parser.should_keep_alive():

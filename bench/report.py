@@ -50,7 +50,7 @@ def _main_rows(summary: dict[str, Any]) -> list[list[str]]:
         load = run["load"]
         if not run["ok"] or load is None:
             reason = run["reason"].splitlines()[0][:60] if run["reason"] else "failed"
-            rows.append([run["label"], f"FAILED: {reason}"] + [""] * 8)
+            rows.append([run["label"], f"FAILED: {reason}"] + [""] * 9)
             continue
         rows.append(
             [
@@ -64,6 +64,7 @@ def _main_rows(summary: dict[str, Any]) -> list[list[str]]:
                 _fmt(run["cpu_s"], 1),
                 _fmt(run["cpu_ms_per_request"], 3),
                 _fmt(run["peak_rss_mb"], 0),
+                _fmt(run.get("subgraph_requests_per_request"), 1),
             ]
         )
     return rows
@@ -80,6 +81,7 @@ _MAIN_HEADER = [
     "CPU s",
     "CPU ms/req",
     "peak RSS MB",
+    "subgraph req/req",
 ]
 
 

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,7 @@ class GatewayRun:
     peak_rss_mb: float = 0.0
     ready_s: float = 0.0
     subgraphs_cpu_s: float = 0.0
+    subgraph_requests: int = 0
     micro: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -76,6 +78,10 @@ class GatewayRun:
             else None,
             "peak_rss_mb": self.peak_rss_mb,
             "subgraphs_cpu_s": self.subgraphs_cpu_s,
+            "subgraph_requests": self.subgraph_requests,
+            "subgraph_requests_per_request": (
+                self.subgraph_requests / load.requests if load and load.requests else None
+            ),
             "load": None
             if load is None
             else {
@@ -152,6 +158,16 @@ def _start_subgraphs(
     raise SystemExit(f"error: subgraphs not listening after 30s; see {log}")
 
 
+def _subgraph_requests(host: str, ports: dict[str, int]) -> int:
+    """Requests the subgraphs answered so far, summed over the four."""
+    total = 0
+    for port in ports.values():
+        with urllib.request.urlopen(f"http://{host}:{port}/stats", timeout=5) as response:
+            stats = orjson.loads(response.read())
+        total += int(stats["hits"]) + int(stats["misses"])
+    return total
+
+
 def _first_difference(expected: Any, actual: Any, path: str = "$") -> str:
     if type(expected) is not type(actual):
         return f"{path}: expected {str(expected)[:80]}, got {str(actual)[:80]}"
@@ -197,6 +213,7 @@ def _measure(
     bodies: dict[str, Path],
     direct: LoadResult | None,
     subgraphs_pid: int,
+    subgraph_ports: dict[str, int],
 ) -> GatewayRun:
     run = GatewayRun(key=gateway.key, label=gateway.label)
     gateway_cpus, load_cpus = cpus
@@ -222,9 +239,11 @@ def _measure(
             load(bodies["deep"], config.concurrency, config.warmup)
         before = procstat.usage(process.pid)
         subgraphs_before = procstat.usage(subgraphs_pid).cpu_s
+        requests_before = _subgraph_requests(config.host, subgraph_ports)
         run.load = load(bodies["deep"], config.concurrency, config.duration)
         after = procstat.usage(process.pid)
         run.subgraphs_cpu_s = procstat.usage(subgraphs_pid).cpu_s - subgraphs_before
+        run.subgraph_requests = _subgraph_requests(config.host, subgraph_ports) - requests_before
         run.cpu_s = after.cpu_s - before.cpu_s
         run.peak_rss_mb = after.peak_rss_mb
         if process.poll() is not None:
@@ -352,7 +371,15 @@ def run(config: Config) -> dict[str, Any]:
         for gateway in under_test:
             print(f"  {gateway.label} ...", end=" ", flush=True)
             result = _measure(
-                gateway, config, results, generator, cpus, bodies, direct, subgraph_process.pid
+                gateway,
+                config,
+                results,
+                generator,
+                cpus,
+                bodies,
+                direct,
+                subgraph_process.pid,
+                ports,
             )
             print("ok" if result.ok else "FAILED", flush=True)
             runs.append(result)
