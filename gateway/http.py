@@ -9,6 +9,7 @@ GraphQL error body; a mutation over GET gets 405.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from gateway.operation import RequestError
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
 
+_log = logging.getLogger("gateway.http")
 _GRAPHQL_RESPONSE = "application/graphql-response+json"
 _JSON = "application/json"
 
@@ -106,6 +108,20 @@ class _GraphQLEndpoint:
             )
         except RequestError as error:
             return _respond({"errors": [_with_code(e) for e in error.errors]}, 400, media_type)
+        except Exception:
+            _log.exception("unexpected error while serving a GraphQL request")
+            return _respond(
+                {
+                    "errors": [
+                        {
+                            "message": "Internal gateway error.",
+                            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                        }
+                    ]
+                },
+                500,
+                media_type,
+            )
         return _respond(result, 200, media_type)
 
     async def _params(self, request: Request) -> dict[str, Any]:

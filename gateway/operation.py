@@ -43,7 +43,7 @@ from gateway.selection import (
     variables_in,
 )
 
-_INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
+INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
 
 
 class RequestError(Exception):
@@ -61,7 +61,8 @@ class Operation:
     kind: str  # query | mutation | subscription
     root_type: str
     selection_set: SelectionSet
-    # Root introspection fields with their response keys, answered from the API schema.
+    # Root introspection fields (`__schema`, `__type`), answered from the API schema; the
+    # planner leaves them out and the response shaping copies their result in.
     introspection: DocumentNode | None
     variable_definitions: Mapping[str, str]  # name -> "$name: Type = default" for subgraphs
 
@@ -105,6 +106,25 @@ def prepare(schema: GraphQLSchema, query: str, operation_name: str | None) -> Pr
         if not matching:
             raise RequestError([{"message": f"Unknown operation named '{operation_name}'."}])
         operation = matching[0]
+    kind = operation.operation.value
+    if schema.get_root_type(operation.operation) is None:
+        raise RequestError(
+            [
+                {
+                    "message": f"The schema has no {kind} type.",
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ]
+        )
+    if operation.operation == OperationType.SUBSCRIPTION:
+        raise RequestError(
+            [
+                {
+                    "message": "Subscriptions are not supported by this gateway.",
+                    "extensions": {"code": "OPERATION_NOT_SUPPORTED"},
+                }
+            ]
+        )
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -121,17 +141,11 @@ def normalise(
     assert root is not None, "validation guarantees the root type exists"
     normaliser = _Normaliser(prepared.fragments, variables)
     selections = normaliser.selections(operation.selection_set)
-    introspection: list[SelectionNode] = []
-    regular: list[Selection] = []
-    for item in selections:
-        if isinstance(item, Field) and item.name in _INTROSPECTION_ROOT_FIELDS:
-            introspection.append(normaliser.kept_introspection[item.response_key])
-        else:
-            regular.append(item)
+    introspection: list[SelectionNode] = list(normaliser.kept_introspection.values())
     return Operation(
         kind=operation.operation.value,
         root_type=root.name,
-        selection_set=SelectionSet(tuple(regular)),
+        selection_set=SelectionSet(selections),
         introspection=_introspection_document(introspection, operation, prepared.fragments)
         if introspection
         else None,
@@ -154,6 +168,7 @@ class _Normaliser:
         self.fragments = fragments
         self.variables = variables
         self.kept_introspection: dict[str, FieldNode] = {}
+        self.at_root = True
 
     def included(self, directives: tuple[DirectiveNode, ...] | None) -> bool:
         for directive in directives or ():
@@ -177,13 +192,13 @@ class _Normaliser:
                 continue
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
-                if selection.name.value in _INTROSPECTION_ROOT_FIELDS:
+                if selection.name.value in INTROSPECTION_ROOT_FIELDS and self.at_root:
                     self.kept_introspection[key] = selection
-                sub = (
-                    SelectionSet(self.selections(selection.selection_set))
-                    if selection.selection_set
-                    else None
-                )
+                sub = None
+                if selection.selection_set:
+                    at_root, self.at_root = self.at_root, False
+                    sub = SelectionSet(self.selections(selection.selection_set))
+                    self.at_root = at_root
                 items.append(
                     Field(
                         key,

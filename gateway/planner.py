@@ -19,11 +19,12 @@ Groups remember which groups must finish before them; the plan is then read off 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.errors import PlanningError
-from gateway.operation import Operation
+from gateway.operation import INTROSPECTION_ROOT_FIELDS, Operation
 from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.selection import Field, InlineFragment, Selection, SelectionSet, print_selection_set
 from gateway.supergraph import FieldDef, FieldResolver, Key, Supergraph
@@ -116,17 +117,40 @@ class _Place:
     builder: _Builder
     path: tuple[str, ...]
     provided: Mapping[str, Field] | None  # fields an enclosing @provides makes local here
+    anchor: _Anchor | None = None
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """The nearest enclosing entity in the same group, and the fields leading from it here:
+    a subgraph already asked about that entity can be asked for this field as well."""
+
+    place: _Place
+    type_name: str
+    chain: tuple[tuple[str, Field], ...]  # (parent type, field) steps below the entity
+    outer: _Anchor | None = None  # the entity enclosing this one, its chain reaching here
 
 
 class _Planner:
-    def __init__(self, supergraph: Supergraph, operation: Operation, labels: frozenset[str]):
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        operation: Operation,
+        labels: frozenset[str],
+        forced: Mapping[str, str] | None = None,
+        excluded: frozenset[str] = frozenset(),
+    ) -> None:
         self.supergraph = supergraph
+        # For trial plans: the root field's subgraph, and subgraphs already tried for it.
+        self.forced = forced or {}
+        self.excluded = excluded
         self.types = supergraph.types
         self.possible = supergraph.possible_types
         self.operation = operation
         self.labels = labels
         self.groups: list[_Group] = []
-        self.children: dict[tuple[int, str, tuple[str, ...], bool], _Group] = {}
+        self.children: dict[tuple[int, str, tuple[str, ...], frozenset[int]], _Group] = {}
+        self.planned_at: set[tuple[int, str, tuple[str, ...]]] = set()
         self.resolving: set[tuple[str, str]] = set()  # (type, field) jumps under way
         self.depth = 0
 
@@ -137,8 +161,8 @@ class _Planner:
         fields = self.operation.selection_set.collect_fields(root, self.possible)
         roots: list[_Group] = []
         for item in fields.values():
-            if item.name == "__typename":
-                continue  # answered by the gateway: it is the root type's name
+            if item.name == "__typename" or item.name in INTROSPECTION_ROOT_FIELDS:
+                continue  # answered by the gateway from the API schema
             self._plan_root_field(root, item, fields, roots, frozenset())
         return QueryPlan(self._emit(roots))
 
@@ -169,6 +193,7 @@ class _Planner:
         self, root: str, item: Field, roots: list[_Group], exclude: frozenset[str]
     ) -> str:
         field_def = self._field_def(root, item.name)
+        exclude = exclude | self.excluded
         candidates = [
             g
             for g, r in field_def.resolvers.items()
@@ -176,22 +201,38 @@ class _Planner:
         ]
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{item.name}")
-        used = [g.graph for g in roots if g.graph in candidates]
-        if used:
-            return used[-1] if self.operation.kind == "mutation" else used[0]
-        if item.selection_set is not None:
-            # A value type may be split across subgraphs: prefer the one that has most of it.
-            def reach(graph: str) -> int:
-                _, missing = self._split_reachable(
-                    graph,
-                    field_def.type_name,
-                    item.selection_set,
-                    None,  # type: ignore[arg-type]
-                )
-                return -len(missing.items) if missing is not None else 0
+        forced = self.forced.get(item.response_key)
+        if forced is not None and forced not in exclude:
+            return forced
+        if len(candidates) == 1:
+            return candidates[0]
+        # Several subgraphs can start this field: plan it alone from each and keep the one
+        # needing the fewest fetches (a request already planned for a subgraph is free).
+        used = {g.graph for g in roots}
+        costs = []
+        for order, graph in enumerate(candidates):
+            fetches = self._trial_fetches(root, item, graph, exclude)
+            if fetches is not None:
+                costs.append((fetches - (graph in used), order, graph))
+        if not costs:
+            raise PlanningError(f"no subgraph can resolve all of {root}.{item.name} as selected")
+        return min(costs)[2]
 
-            return max(candidates, key=lambda g: (reach(g), -candidates.index(g)))
-        return candidates[0]
+    def _trial_fetches(
+        self, root: str, item: Field, graph: str, exclude: frozenset[str]
+    ) -> int | None:
+        alone = Operation(
+            kind=self.operation.kind,
+            root_type=root,
+            selection_set=SelectionSet((item,)),
+            introspection=None,
+            variable_definitions=self.operation.variable_definitions,
+        )
+        trial = _Planner(self.supergraph, alone, self.labels, {item.response_key: graph}, exclude)
+        try:
+            return len(trial.plan().fetches())
+        except PlanningError:
+            return None
 
     # -- walking the operation -------------------------------------------------------------
 
@@ -225,6 +266,7 @@ class _Planner:
         """A subgraph that sees an interface as an object knows neither the implementations
         nor the real __typename: plan interface fields here, the rest where types are known."""
         own = selection_set.collect_fields(interface, self.possible)
+        place.builder.field(_TYPENAME, composite=False)  # the interface's name, for shaping
         deps = self._plan_fields(
             place, interface, {k: f for k, f in own.items() if f.name != "__typename"}
         )
@@ -246,8 +288,7 @@ class _Planner:
             raise PlanningError(f"no key of {interface} can be provided to find its runtime type")
         child = self._entity_group(place, interface, target, found[0], None, None)
         inner = _Place(child, child.selection.fragment(interface), place.path, None)
-        self._plan_selection(inner, interface, selection_set)
-        return deps | {child.index}
+        return deps | {child.index} | self._plan_selection(inner, interface, selection_set)
 
     def _plan_fields(self, place: _Place, type_name: str, fields: Mapping[str, Field]) -> set[int]:
         deps: set[int] = set()
@@ -291,10 +332,14 @@ class _Planner:
         else:
             inner_provided = None
         selection, missing = item.selection_set, None
-        if self._can_reenter(type_name, place.group.graph):
+        if self._can_reenter(type_name, place.group.graph, place.provided):
             selection, missing = self._split_reachable(
                 place.group.graph, field_def.type_name, item.selection_set, inner_provided
             )
+            if missing is not None and self._reachable_by_reentry(
+                place.group.graph, field_def.type_name, missing, inner_provided
+            ):
+                selection, missing = item.selection_set, None
         if selection is not None and selection.items:
             child_builder = place.builder.field(item, composite=True)
             assert child_builder is not None
@@ -304,16 +349,30 @@ class _Planner:
                 _child_path(place.path, item.response_key, field_def.list_depth),
                 inner_provided,
             )
-            deps |= self._plan_selection(inner, field_def.type_name, selection)
+            inner = self._with_anchor(inner, place, type_name, item, field_def.type_name)
+            own_type = resolver.type_name if resolver is not None and local else None
+            if own_type is not None and self.types[field_def.type_name].is_abstract:
+                # The subgraph returns one member type here: plan for it, and keep the
+                # __typename the response shaping needs for the abstract type clients see.
+                child_builder.field(_TYPENAME, composite=False)
+            deps |= self._plan_selection(inner, own_type or field_def.type_name, selection)
         if missing is None:
             return None
         return Field(item.response_key, item.name, item.arguments, item.variables, missing)
 
-    def _can_reenter(self, type_name: str, graph: str) -> bool:
-        """Whether another subgraph could fetch a field of this type at this place."""
-        type_def = self.types[type_name]
-        return type_name in self.supergraph.root_types.values() or any(
-            g != graph for g, keys in type_def.keys.items() if any(k.resolvable for k in keys)
+    def _can_reenter(
+        self, type_name: str, graph: str, provided: Mapping[str, Field] | None
+    ) -> bool:
+        """Whether another subgraph could fetch fields of this type at this place: it is a
+        root type, or an entity whose key this subgraph can hand to another one."""
+        if type_name in self.supergraph.root_types.values():
+            return True
+        return any(
+            key.resolvable
+            and self._locally_available(graph, type_name, key.selection_set, provided)
+            for g, keys in self.types[type_name].keys.items()
+            if g != graph
+            for key in keys
         )
 
     def _split_reachable(
@@ -325,14 +384,12 @@ class _Planner:
     ) -> tuple[SelectionSet | None, SelectionSet | None]:
         """Split a selection into what `graph` can reach from here and what it cannot.
 
-        Reaching means resolving locally or jumping through a key; fields of value types
-        that this subgraph lacks cannot be reached and must come from another subgraph."""
+        Reaching means resolving locally or jumping on through a key this subgraph can
+        provide. What cannot be reached (a value type's field this subgraph lacks, an
+        entity whose key it cannot return) must be fetched from another subgraph that
+        resolves the enclosing field."""
         type_def = self.types[type_name]
-        if (
-            type_def.is_abstract
-            or type_def.is_entity_in(graph)
-            or any(k.resolvable for keys in type_def.keys.values() for k in keys)
-        ):
+        if type_def.is_abstract:
             return selection_set, None
         present: list[Selection] = []
         missing: list[Selection] = []
@@ -341,33 +398,86 @@ class _Planner:
                 present.append(item)
                 continue
             field_def = type_def.fields.get(item.name)
-            resolver = field_def.resolvers.get(graph) if field_def else None
-            local = resolver is not None and self._active(resolver) and resolver.requires is None
-            if field_def is None or not (local or (provided is not None and item.name in provided)):
+            if field_def is None:
                 missing.append(item)
+                continue
+            resolver = field_def.resolvers.get(graph)
+            local = resolver is not None and self._active(resolver) and resolver.requires is None
+            provided_here = provided.get(item.name) if provided is not None else None
+            if not (local or provided_here is not None):
+                if self._jumpable(graph, type_name, item.name, provided):
+                    present.append(item)
+                else:
+                    missing.append(item)
                 continue
             if item.selection_set is None:
                 present.append(item)
                 continue
+            if local and resolver is not None and resolver.provides is not None:
+                inner_provided: Mapping[str, Field] | None = _provided_abstract(resolver.provides)
+            elif provided_here is not None and provided_here.selection_set is not None:
+                inner_provided = _provided_abstract(provided_here.selection_set)
+            else:
+                inner_provided = None
             inner_present, inner_missing = self._split_reachable(
-                graph, field_def.type_name, item.selection_set, None
+                graph, field_def.type_name, item.selection_set, inner_provided
             )
+            if inner_missing is not None and self._reachable_by_reentry(
+                graph, field_def.type_name, inner_missing, inner_provided
+            ):
+                present.append(item)  # the planner re-enters that entity from elsewhere
+                continue
             if inner_present is not None and inner_present.items:
-                present.append(
-                    Field(
-                        item.response_key, item.name, item.arguments, item.variables, inner_present
-                    )
-                )
+                present.append(_with_selection(item, inner_present))
             if inner_missing is not None:
-                missing.append(
-                    Field(
-                        item.response_key, item.name, item.arguments, item.variables, inner_missing
-                    )
-                )
+                missing.append(_with_selection(item, inner_missing))
         return (
             SelectionSet(tuple(present)),
             SelectionSet(tuple(missing)) if missing else None,
         )
+
+    def _reachable_by_reentry(
+        self,
+        graph: str,
+        type_name: str,
+        missing: SelectionSet,
+        provided: Mapping[str, Field] | None,
+    ) -> bool:
+        """Whether an entity's missing fields can be had by handing its key to another
+        subgraph that reaches all of them."""
+        for target, keys in self.types[type_name].keys.items():
+            if target == graph or not any(
+                key.resolvable
+                and self._locally_available(graph, type_name, key.selection_set, provided)
+                for key in keys
+            ):
+                continue
+            if self._split_reachable(target, type_name, missing, None)[1] is None:
+                return True
+        return False
+
+    def _jumpable(
+        self, graph: str, type_name: str, field_name: str, provided: Mapping[str, Field] | None
+    ) -> bool:
+        """Whether some other subgraph resolves the field and takes a key `graph` can give."""
+        type_def = self.types[type_name]
+        field_def = type_def.fields[field_name]
+        routes = [(g, type_name) for g, r in field_def.resolvers.items() if self._active(r)]
+        for interface in type_def.interfaces:
+            own = self.types[interface].fields.get(field_name)
+            if own is not None:
+                routes.extend(
+                    (g, interface)
+                    for g in self.types[interface].interface_object_in
+                    if g in own.resolvers
+                )
+        for target, entity_type in routes:
+            for key in self.types[entity_type].keys.get(target, ()):
+                if key.resolvable and self._locally_available(
+                    graph, type_name, key.selection_set, provided
+                ):
+                    return True
+        return False
 
     # -- jumping between subgraphs -----------------------------------------------------------
 
@@ -383,6 +493,10 @@ class _Planner:
         self.depth += 1
         if self.depth > _MAX_JUMP_DEPTH:
             raise PlanningError(f"no way to resolve {type_name}.{item.name} without a cycle")
+        hoisted = self._hoist(place, type_name, item, field_def)
+        if hoisted is not None:
+            self.depth -= 1
+            return hoisted
         self.resolving.add((type_name, item.name))
         try:
             target, via, resolver, key = self._choose_target(
@@ -394,6 +508,7 @@ class _Planner:
             child_builder = child.selection.fragment(entity_type).field(
                 item, composite=item.selection_set is not None
             )
+            nested: set[int] = set()
             if item.selection_set is not None and child_builder is not None:
                 provided = (
                     _provided_abstract(resolver.provides)
@@ -406,11 +521,79 @@ class _Planner:
                     _child_path(place.path, item.response_key, target_field.list_depth),
                     provided,
                 )
-                self._plan_selection(inner, target_field.type_name, item.selection_set)
-            return {child.index}
+                own_type = resolver.type_name if resolver is not None else None
+                if own_type is not None and self.types[target_field.type_name].is_abstract:
+                    child_builder.field(_TYPENAME, composite=False)
+                nested = self._plan_selection(
+                    inner, own_type or target_field.type_name, item.selection_set
+                )
+            return {child.index} | nested
         finally:
             self.depth -= 1
             self.resolving.discard((type_name, item.name))
+
+    def _with_anchor(
+        self, inner: _Place, outer: _Place, parent_type: str, item: Field, field_type: str
+    ) -> _Place:
+        type_def = self.types[field_type]
+        if type_def.is_abstract:
+            return inner
+        extended = _extend(outer.anchor, (parent_type, item))
+        if any(k.resolvable for keys in type_def.keys.values() for k in keys):
+            return replace(inner, anchor=_Anchor(inner, field_type, (), extended))
+        return replace(inner, anchor=extended)
+
+    def _hoist(
+        self, place: _Place, type_name: str, item: Field, field_def: FieldDef
+    ) -> set[int] | None:
+        """Ask for the field through the enclosing entity when a subgraph is already being
+        asked about that entity and resolves the whole way down: one request, not two."""
+        anchor = place.anchor
+        while anchor is not None:
+            hoisted = self._hoist_to(anchor, place, item, field_def)
+            if hoisted is not None:
+                return hoisted
+            anchor = anchor.outer
+        return None
+
+    def _hoist_to(
+        self, anchor: _Anchor, place: _Place, item: Field, field_def: FieldDef
+    ) -> set[int] | None:
+        if not anchor.chain:
+            return None
+        for graph, resolver in field_def.resolvers.items():
+            already = (anchor.place.group.index, graph, anchor.place.path) in self.planned_at
+            if not already or resolver.requires is not None or not self._active(resolver):
+                continue
+            if not all(self._resolves(graph, parent, step.name) for parent, step in anchor.chain):
+                continue
+            found = self._choose_key(anchor.place, anchor.type_name, graph, anchor.type_name)
+            if found is None or not found[1]:
+                continue
+            child = self._entity_group(anchor.place, anchor.type_name, graph, found[0], None, None)
+            builder: _Builder | None = child.selection.fragment(anchor.type_name)
+            for _, step in anchor.chain:
+                assert builder is not None
+                builder = builder.field(step, composite=True)
+            assert builder is not None
+            inner_builder = builder.field(item, composite=item.selection_set is not None)
+            if item.selection_set is not None and inner_builder is not None:
+                inner = _Place(
+                    child,
+                    inner_builder,
+                    _child_path(place.path, item.response_key, field_def.list_depth),
+                    _provided_abstract(resolver.provides) if resolver.provides else None,
+                )
+                return {child.index} | self._plan_selection(
+                    inner, field_def.type_name, item.selection_set
+                )
+            return {child.index}
+        return None
+
+    def _resolves(self, graph: str, type_name: str, field_name: str) -> bool:
+        field_def = self.types[type_name].fields.get(field_name)
+        resolver = field_def.resolvers.get(graph) if field_def is not None else None
+        return resolver is not None and self._active(resolver) and resolver.requires is None
 
     def _choose_target(
         self,
@@ -442,14 +625,24 @@ class _Planner:
             if found is None:
                 continue
             key, key_is_local = found
-            reused = (place.group.index, graph, place.path, resolver.requires is not None)
+            reused = (place.group.index, graph, place.path)
             covered = sum(
                 1
                 for sibling in siblings.values()
                 if (d := self.types[type_name].fields.get(sibling.name)) is not None
                 and graph in d.resolvers
             )
-            rank = (reused in self.children, key_is_local, covered, -order)
+            unreachable = 0
+            if item.selection_set is not None:
+                target_field = self._field_def(via, item.name) if via else field_def
+                provided = (
+                    _provided_abstract(resolver.provides) if resolver.provides is not None else None
+                )
+                _, missing = self._split_reachable(
+                    graph, target_field.type_name, item.selection_set, provided
+                )
+                unreachable = len(missing.items) if missing is not None else 0
+            rank = (-unreachable, reused in self.planned_at, key_is_local, covered, -order)
             scored.append((rank, graph, via, resolver, key))
         if not scored:
             raise PlanningError(
@@ -514,36 +707,31 @@ class _Planner:
         resolver: FieldResolver | None,
         via: str | None,
     ) -> _Group:
-        needs_requires = resolver is not None and resolver.requires is not None
-        lookup = (place.group.index, target, place.path, needs_requires)
+        """The `_entities` group of `target` at this place, with the representation (the
+        key and any @requires fields) planned into the current group first. Fields whose
+        requirements come from the same groups share one request."""
+        place.builder.field(_TYPENAME, composite=False)
+        deps = self._plan_selection(place, type_name, key.selection_set)
+        required = None
+        if resolver is not None and resolver.requires is not None:
+            required = _alias_arguments(resolver.requires)
+            deps |= self._plan_selection(place, type_name, required)
+        deps.discard(place.group.index)
+        lookup = (place.group.index, target, place.path, frozenset(deps))
         child = self.children.get(lookup)
         if child is None:
             child = self._new_group(target, place.path, is_entity=True)
             self.children[lookup] = child
-        child.dependencies.add(place.group.index)
-        # The representation: __typename, the key, and whatever the field @requires.
-        place.builder.field(_TYPENAME, composite=False)
+            self.planned_at.add((place.group.index, target, place.path))
+        child.dependencies |= deps | {place.group.index}
         representation = child.requires.fragment(type_name)
         representation.field(_TYPENAME, composite=False)
-        child.dependencies |= self._plan_into_both(
-            place, type_name, key.selection_set, representation
-        )
-        if needs_requires:
-            assert resolver is not None and resolver.requires is not None
-            child.dependencies |= self._plan_into_both(
-                place, type_name, resolver.requires, representation
-            )
+        _copy_into(representation, key.selection_set)
+        if required is not None:
+            _copy_into(representation, required)
         if via is not None:
             child.typename_rewrites[type_name] = via
-        child.dependencies.discard(child.index)
         return child
-
-    def _plan_into_both(
-        self, place: _Place, type_name: str, selection_set: SelectionSet, representation: _Builder
-    ) -> set[int]:
-        """Plan federation-required fields at `place` and copy them into a representation."""
-        _copy_into(representation, selection_set)
-        return self._plan_selection(place, type_name, selection_set)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -672,6 +860,30 @@ def _copy_into(builder: _Builder, selection_set: SelectionSet) -> None:
             _copy_into(builder, item.selection_set)
         else:
             _copy_into(builder.fragment(item.type_condition), item.selection_set)
+
+
+def _extend(anchor: _Anchor | None, step: tuple[str, Field]) -> _Anchor | None:
+    if anchor is None:
+        return None
+    return _Anchor(
+        anchor.place, anchor.type_name, (*anchor.chain, step), _extend(anchor.outer, step)
+    )
+
+
+def _with_selection(item: Field, selection_set: SelectionSet) -> Field:
+    return Field(item.response_key, item.name, item.arguments, item.variables, selection_set)
+
+
+def _alias_arguments(selection_set: SelectionSet) -> SelectionSet:
+    """Give required fields that take arguments a response key of their own, so they cannot
+    collide with the same field the client selected with other arguments."""
+    items: list[Selection] = []
+    for item in selection_set.items:
+        if isinstance(item, Field) and item.arguments:
+            alias = f"_required_{item.name}_{zlib.crc32(item.arguments.encode()):08x}"
+            item = Field(alias, item.name, item.arguments, item.variables, item.selection_set)
+        items.append(item)
+    return SelectionSet(tuple(items))
 
 
 def _provided_abstract(selection_set: SelectionSet) -> dict[str, Field]:

@@ -13,6 +13,8 @@ from typing import Any
 
 from graphql import (
     GraphQLAbstractType,
+    GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -58,7 +60,7 @@ class ResponseShaper:
         found = self._field_types.get(key)
         if found is None:
             parent = self.schema.type_map[type_name]
-            assert isinstance(parent, GraphQLObjectType)
+            assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
             found = self._field_types[key] = parent.fields[field_name].type
         return found
 
@@ -126,12 +128,18 @@ class _Run:
                 items.append(completed)
             return items
         if item.selection_set is None:
+            if isinstance(type_, GraphQLEnumType) and value not in type_.values:
+                return self.bad_value(path, f"a value of enum {type_.name}")
             return value
         if not isinstance(value, dict):
             return self.bad_value(path, "an object")
         if isinstance(type_, GraphQLAbstractType):
             runtime = value.get("__typename")
-            if not isinstance(runtime, str) or runtime not in self.possible.get(type_.name, ()):
+            # An @interfaceObject subgraph names the interface itself; that is enough as long
+            # as nothing type-specific was selected (else the planner fetched the real type).
+            if runtime != type_.name and (
+                not isinstance(runtime, str) or runtime not in self.possible.get(type_.name, ())
+            ):
                 return self.bad_value(path, f"an object of a type implementing {type_.name}")
         else:
             runtime = type_.name  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ from graphql import (
     TypeNode,
     UnionTypeDefinitionNode,
     parse,
+    parse_type,
     value_from_ast_untyped,
 )
 
@@ -77,6 +78,9 @@ class FieldResolver:
     graph: str
     requires: SelectionSet | None = None
     provides: SelectionSet | None = None
+    # The named type where the subgraph's differs from the supergraph's (a member of a union,
+    # an implementation of an interface).
+    type_name: str | None = None
     # Progressive @override: resolvable here only when the label is (or is not) enabled.
     enabled_by_label: str | None = None
     disabled_by_label: str | None = None
@@ -432,7 +436,13 @@ class _Reader:
                     enabled_by = str(label)
                 else:
                     disabled_by = str(label)
-            resolvers[graph] = FieldResolver(graph, requires, provides, enabled_by, disabled_by)
+            own_type = None
+            if args.get("type"):
+                own_type = _unwrap(parse_type(str(args["type"])))[0]
+                own_type = None if own_type == named else own_type
+            resolvers[graph] = FieldResolver(
+                graph, requires, provides, own_type, enabled_by, disabled_by
+            )
         if self.join_version == "v0.1" and owner is not None:
             # Federation 1 lists @external fields nowhere; extension subgraphs can still
             # return the fields of a key they declare.

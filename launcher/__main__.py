@@ -79,10 +79,13 @@ def _prepare_data(settings: LauncherSettings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "logs").mkdir(exist_ok=True)
     try:
-        from subgraphs.seed import seed_if_missing
+        from subgraphs.seed import SeedMismatch, seed_if_missing
     except ImportError:
         return
-    seed_if_missing(settings.data_dir, citizens=settings.citizens)
+    try:
+        seed_if_missing(settings.data_dir, citizens=settings.citizens)
+    except SeedMismatch as error:
+        raise SystemExit(f"error: {error}") from None
 
 
 def main() -> int:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from launcher.settings import LauncherSettings
 
+# The agency subgraphs in start order; each is `python -m subgraphs.<name>` on base_port + 101...
+AGENCIES = ("population", "tax", "social_insurance", "transport", "business", "life_events")
+AGENCY_PORT_OFFSET = 101
+
 
 @dataclass(frozen=True)
 class Service:
@@ -26,7 +30,24 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     host = settings.host
     supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
+    agencies = [
+        Service(
+            name=agency,
+            argv=(sys.executable, "-m", f"subgraphs.{agency}", "--host", host, "--port", str(port)),
+            port=port,
+            public_path="/graphql",
+        )
+        for port, agency in enumerate(AGENCIES, start=settings.base_port + AGENCY_PORT_OFFSET)
+    ]
+    auth_port = settings.base_port + 1
     return [
+        *agencies,
+        Service(
+            name="auth",
+            argv=(sys.executable, "-m", "auth", "--host", host, "--port", str(auth_port)),
+            port=auth_port,
+            public_path="/.well-known/openid-configuration",
+        ),
         Service(
             name="gateway",
             argv=(

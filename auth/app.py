@@ -1,0 +1,309 @@
+"""The authorization server as one Starlette app: routes, start-up and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hmac
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
+
+from auth.authorization_details import TYPE
+from auth.authorize import AuthorizePages
+from auth.clients import TOKEN_EXCHANGE, Client, ClientMetadata, metadata_json
+from auth.context import AuthContext, open_context
+from auth.grants import user_claims
+from auth.identity import IdentityProvider, TestIdentityProvider
+from auth.population import PopulationRegister
+from auth.server import SCOPES_SUPPORTED, AuthorizationServer, error_json
+from auth.sessions import COOKIE, Authentication
+from auth.settings import AuthSettings
+from auth.subgraph import ConsentGraphQL
+from auth.token_exchange import ACCESS_TOKEN_TYPE, PERSONAL_ID_TYPE
+from auth.tokens import InvalidAccessToken
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def discovery(issuer: str) -> dict[str, Any]:
+    base = issuer.rstrip("/")
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{base}/authorize",
+        "token_endpoint": f"{base}/token",
+        "userinfo_endpoint": f"{base}/userinfo",
+        "jwks_uri": f"{base}/jwks.json",
+        "registration_endpoint": f"{base}/register",
+        "revocation_endpoint": f"{base}/revoke",
+        "introspection_endpoint": f"{base}/introspect",
+        "scopes_supported": SCOPES_SUPPORTED,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", TOKEN_EXCHANGE],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["sub", "name", "given_name", "family_name", "birthdate", "acr"],
+        "authorization_details_types_supported": [TYPE],
+        "token_exchange_subject_token_types_supported": [PERSONAL_ID_TYPE],
+        "token_exchange_actor_token_types_supported": [ACCESS_TOKEN_TYPE],
+    }
+
+
+def _client_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip()).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else None
+
+
+class Handlers:
+    def __init__(self, ctx: AuthContext, server: AuthorizationServer) -> None:
+        self.ctx = ctx
+        self.server = server
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def configuration(self, request: Request) -> Response:
+        return JSONResponse(discovery(self.ctx.settings.issuer))
+
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(self.ctx.keys.jwks(), headers={"Cache-Control": "max-age=60"})
+
+    async def token(self, request: Request) -> Response:
+        return await self.server.token_response(request)
+
+    async def revoke(self, request: Request) -> Response:
+        return await self.server.endpoint_response("revocation", request)
+
+    async def introspect(self, request: Request) -> Response:
+        return await self.server.endpoint_response("introspection", request)
+
+    async def userinfo(self, request: Request) -> Response:
+        header = request.headers.get("authorization", "")
+        challenge = 'Bearer error="invalid_token"'
+        if not header.lower().startswith("bearer "):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        try:
+            claims, _ = await self.ctx.verifier.verify(header[7:].strip())
+        except InvalidAccessToken as error:
+            return Response(
+                status_code=401,
+                headers={"WWW-Authenticate": f'{challenge}, error_description="{error}"'},
+            )
+        scope = str(claims.get("scope", ""))
+        if "openid" not in scope.split():
+            return Response(
+                status_code=403, headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
+            )
+        return JSONResponse(await user_claims(self.ctx, str(claims["sub"]), scope))
+
+    async def register(self, request: Request) -> Response:
+        """RFC 7591 dynamic registration, open only to holders of the admin credential."""
+        expected = self.ctx.admin_token
+        header = request.headers.get("authorization", "")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return error_json("invalid_token", "Registration needs the admin credential.", 401)
+        try:
+            body = await request.json()
+        except ValueError:
+            return error_json("invalid_client_metadata", "The body must be JSON.")
+        if not isinstance(body, dict):
+            return error_json("invalid_client_metadata", "The body must be a JSON object.")
+        try:
+            metadata = ClientMetadata.model_validate(body)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            code = (
+                "invalid_redirect_uri"
+                if field.startswith("redirect_uris")
+                else ("invalid_client_metadata")
+            )
+            return error_json(code, f"{field}: {first['msg']}")
+        if TOKEN_EXCHANGE in metadata.grant_types:
+            return error_json(
+                "invalid_client_metadata", "Token exchange is for configured clients only."
+            )
+        client, secret, issued_at = await self.ctx.clients.register(metadata)
+        answer: dict[str, Any] = {
+            "client_id": client.client_id,
+            "client_id_issued_at": issued_at,
+            **metadata_json(client),
+        }
+        if secret is not None:
+            answer["client_secret"] = secret
+            answer["client_secret_expires_at"] = 0
+        return JSONResponse(answer, status_code=201, headers={"Cache-Control": "no-store"})
+
+    async def _resource_server(self, request: Request) -> Client | None:
+        credentials = _client_credentials(request)
+        if credentials is None:
+            return None
+        client = await self.ctx.clients.get(credentials[0])
+        if client is None or not client.resource_server:
+            return None
+        return client if client.check_client_secret(credentials[1]) else None
+
+    async def disclosures(self, request: Request) -> Response:
+        """The gateway records what it disclosed: one object or a list of them."""
+        if await self._resource_server(request) is None:
+            return error_json("invalid_client", "Only resource servers record disclosures.", 401)
+        try:
+            body = await request.json()
+        except ValueError:
+            return error_json("invalid_request", "The body must be JSON.")
+        items = body if isinstance(body, list) else [body]
+        recorded = []
+        for item in items:
+            try:
+                entry = await self.ctx.access_log.record_disclosure(
+                    principal=str(item["principal"]),
+                    client_id=str(item["client_id"]),
+                    categories=[str(c) for c in item.get("categories", [])],
+                    fields=[str(f) for f in item.get("fields", [])],
+                    purpose=str(item.get("purpose", "")),
+                    actor=item.get("actor"),
+                    consent_id=item.get("consent_id"),
+                    mandate_id=item.get("mandate_id"),
+                    trace_id=item.get("trace_id"),
+                )
+            except (KeyError, TypeError, AttributeError):
+                return error_json(
+                    "invalid_request", "Each disclosure needs principal and client_id."
+                )
+            recorded.append({"id": entry.id, "seq": entry.seq, "hash": entry.hash})
+        return JSONResponse({"recorded": recorded}, status_code=201)
+
+
+def create_app(
+    settings: AuthSettings,
+    register: PopulationRegister | None = None,
+    identity: IdentityProvider | None = None,
+) -> Starlette:
+    """The app; its context opens on start-up. In development (only) the test identity
+    provider is used unless another is given."""
+    routes: list[BaseRoute] = []
+    state: dict[str, Any] = {}
+
+    async def complete_sign_in(
+        request: Request, authentication: Authentication, return_to: str
+    ) -> Response:
+        ctx: AuthContext = state["ctx"]
+        value = await ctx.sessions.create(authentication)
+        response = RedirectResponse(return_to, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=settings.session_ttl,
+            httponly=True,
+            samesite="lax",
+            secure=settings.issuer.startswith("https://"),
+        )
+        return response
+
+    async def dispatch(name: str, request: Request) -> Response:
+        handler = state["handlers"].get(name)
+        assert handler is not None
+        response: Response = await handler(request)
+        return response
+
+    def route(path: str, name: str, methods: list[str]) -> Route:
+        async def endpoint(request: Request) -> Response:
+            return await dispatch(name, request)
+
+        return Route(path, endpoint, methods=methods)
+
+    routes += [
+        route("/health", "health", ["GET"]),
+        route("/.well-known/openid-configuration", "configuration", ["GET"]),
+        route("/.well-known/oauth-authorization-server", "configuration", ["GET"]),
+        route("/jwks.json", "jwks", ["GET"]),
+        route("/authorize", "authorize_get", ["GET"]),
+        route("/authorize", "authorize_post", ["POST"]),
+        route("/token", "token", ["POST"]),
+        route("/revoke", "revoke", ["POST"]),
+        route("/introspect", "introspect", ["POST"]),
+        route("/userinfo", "userinfo", ["GET", "POST"]),
+        route("/register", "register", ["POST"]),
+        route("/access-log/disclosures", "disclosures", ["POST"]),
+    ]
+
+    class _GraphQL:
+        # An object (not a function) so that Starlette routes it as an ASGI app.
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await state["graphql"](scope, receive, send)
+
+    routes.append(Route("/graphql", _GraphQL(), methods=["GET", "POST"]))
+
+    if identity is None and settings.development:
+        identity_holder: list[IdentityProvider] = []
+    else:
+        identity_holder = [identity] if identity else []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx = await open_context(settings, register)
+        idp = identity_holder[0] if identity_holder else None
+        if idp is None and settings.development:
+            idp = TestIdentityProvider(ctx.register, TEMPLATES)
+        if idp is not None:
+            for idp_route in idp.routes(complete_sign_in):
+                app.router.routes.append(idp_route)
+        server = AuthorizationServer(ctx)
+        handlers = Handlers(ctx, server)
+        pages = AuthorizePages(ctx, server, idp, TEMPLATES)
+        state["ctx"] = ctx
+        state["graphql"] = ConsentGraphQL(ctx)
+        state["handlers"] = {
+            "health": handlers.health,
+            "configuration": handlers.configuration,
+            "jwks": handlers.jwks,
+            "authorize_get": pages.get,
+            "authorize_post": pages.post,
+            "token": handlers.token,
+            "revoke": handlers.revoke,
+            "introspect": handlers.introspect,
+            "userinfo": handlers.userinfo,
+            "register": handlers.register,
+            "disclosures": handlers.disclosures,
+        }
+        app.state.ctx = ctx
+        app.state.loop = asyncio.get_running_loop()
+        try:
+            yield
+        finally:
+            await ctx.close()
+
+    return Starlette(routes=routes, lifespan=lifespan)

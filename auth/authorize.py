@@ -1,0 +1,182 @@
+"""The authorization endpoint: sign the citizen in, show the consent page, act on the choice.
+
+    GET  /authorize   validate (authlib + our hooks) → sign in if needed → consent page
+    POST /authorize   the citizen's choice → consent record → code (or access_denied)
+
+Errors before the client and redirect URI are known are shown here, never redirected.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from auth.authorization_details import (
+    CATEGORY_DESCRIPTIONS,
+    CitizenDataDetail,
+    requested_categories,
+    restrict,
+)
+from auth.bridge import run_authlib
+from auth.clients import Client
+from auth.consents import consent_expiry
+from auth.context import AuthContext
+from auth.identity import IdentityProvider
+from auth.server import AuthorizationServer, OAuthRequest, oauth_request, to_response
+from auth.sessions import COOKIE, Authentication
+from auth.tokens import Grantee
+
+
+class AuthorizePages:
+    def __init__(
+        self,
+        ctx: AuthContext,
+        server: AuthorizationServer,
+        identity: IdentityProvider | None,
+        templates: Jinja2Templates,
+    ) -> None:
+        self.ctx = ctx
+        self.server = server
+        self.identity = identity
+        self.templates = templates
+
+    def message(self, request: Request, heading: str, message: str, status: int) -> Response:
+        return self.templates.TemplateResponse(
+            request,
+            "message.html",
+            {"heading": heading, "message": message, "error": status >= 400},
+            status_code=status,
+        )
+
+    async def get(self, request: Request) -> Response:
+        oauth = await oauth_request(request, self.ctx.settings.issuer)
+        session = request.cookies.get(COOKIE)
+        user = await self.ctx.sessions.get(session)
+        try:
+            grant = await run_authlib(self.server.get_consent_grant, oauth, user)
+        except OAuth2Error as error:
+            if error.redirect_uri:
+                return to_response(error())
+            return self.message(
+                request,
+                "This link to sign in is not valid",
+                f"The service that sent you here made a mistake: {error.description or error.error}"
+                " Go back to it and try again.",
+                400,
+            )
+        if user is None or session is None:
+            if self.identity is None:
+                return self.message(
+                    request, "Sign-in is not available", "No identity provider is set up.", 503
+                )
+            return_to = request.url.path + ("?" + request.url.query if request.url.query else "")
+            return RedirectResponse(self.identity.sign_in_url(return_to), status_code=303)
+
+        client: Client = oauth.client
+        details: list[CitizenDataDetail] = oauth.citizen_data
+        openid = "openid" in (oauth.payload.scope or "").split()
+        if not details and client.first_party:
+            return await self._issue(oauth, grant, user, [], openid)
+        request_id = await self.ctx.sessions.hold_request(
+            session, list(request.query_params.multi_items())
+        )
+        person = await self.ctx.register.person(user.personal_id)
+        return self.templates.TemplateResponse(
+            request,
+            "consent.html",
+            {
+                "client": client,
+                "details": details,
+                "openid": openid,
+                "duration": self._duration(details),
+                "categories": [
+                    {
+                        "name": c,
+                        "title": c.capitalize(),
+                        "description": CATEGORY_DESCRIPTIONS[c],
+                    }
+                    for c in requested_categories(details)
+                ],
+                "person_name": person.name if person else user.personal_id,
+                "request_id": request_id,
+            },
+            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
+        )
+
+    def _duration(self, details: list[CitizenDataDetail]) -> str:
+        if not details:
+            return "Only to sign you in"
+        settings = self.ctx.settings
+        now = int(datetime.now(UTC).timestamp())
+        end, recurrence = consent_expiry(
+            details, now, settings.code_ttl + settings.access_token_ttl, settings.max_consent_days
+        )
+        if recurrence == "one_time":
+            return "Once: they can look one time, right now"
+        day = datetime.fromtimestamp(end, UTC).strftime("%-d %B %Y")
+        return f"Until {day}, unless you withdraw it sooner"
+
+    async def post(self, request: Request) -> Response:
+        form = await request.form()
+        session = request.cookies.get(COOKIE)
+        user = await self.ctx.sessions.get(session)
+        if user is None or session is None:
+            return self.message(
+                request, "You were signed out", "Go back to the service and start again.", 400
+            )
+        params = await self.ctx.sessions.take_request(session, str(form.get("request_id", "")))
+        if params is None:
+            return self.message(
+                request,
+                "This page has expired",
+                "Your answer was already sent, or took too long. Go back to the service and "
+                "start again.",
+                400,
+            )
+        uri = self.ctx.settings.issuer.rstrip("/") + "/authorize?" + urlencode(params)
+        oauth = OAuthRequest("GET", uri, request.headers, params, [])
+        try:
+            grant = await run_authlib(self.server.get_consent_grant, oauth, user)
+        except OAuth2Error as error:
+            if error.redirect_uri:
+                return to_response(error())
+            return self.message(request, "This request is no longer valid", str(error), 400)
+        details: list[CitizenDataDetail] = oauth.citizen_data
+        openid = "openid" in (oauth.payload.scope or "").split()
+        chosen = {str(v) for v in form.getlist("category")}
+        approved = restrict(details, chosen)
+        if form.get("decision") != "approve" or not (approved or (openid and not details)):
+            return to_response(
+                await run_authlib(self.server.create_authorization_response, oauth, None, grant)
+            )
+        return await self._issue(oauth, grant, user, approved, openid)
+
+    async def _issue(
+        self,
+        oauth: OAuthRequest,
+        grant: Any,
+        user: Authentication,
+        approved: list[CitizenDataDetail],
+        openid: bool,
+    ) -> Response:
+        consent = None
+        if approved:
+            consent = await self.ctx.consents.grant(user.personal_id, oauth.client, approved)
+        scopes = (["openid"] if openid else []) + (consent.scopes() if consent else [])
+        grantee = Grantee(
+            personal_id=user.personal_id,
+            acr=user.acr,
+            amr=user.amr,
+            auth_time=user.auth_time,
+            consent_id=consent.id if consent else None,
+            extra={"scope": " ".join(scopes)},
+        )
+        return to_response(
+            await run_authlib(self.server.create_authorization_response, oauth, grantee, grant)
+        )

@@ -1,0 +1,43 @@
+"""Versioned schema migrations, the same steps for SQLite and PostgreSQL.
+
+Each migration is a function of a synchronous connection, run inside one transaction and
+recorded in `schema_migrations`. Append new ones; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, select
+
+from auth import tables
+
+
+def _initial(connection: Connection) -> None:
+    for table in tables.metadata.sorted_tables:
+        if table.name != "schema_migrations":
+            table.create(connection)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "initial schema", _initial),
+]
+
+
+def migrate(connection: Connection) -> list[int]:
+    """Apply every migration not yet recorded; return the versions applied now."""
+    tables.schema_migrations.create(connection, checkfirst=True)
+    done = set(connection.scalars(select(tables.schema_migrations.c.version)))
+    applied = []
+    for version, name, step in MIGRATIONS:
+        if version in done:
+            continue
+        step(connection)
+        connection.execute(
+            tables.schema_migrations.insert().values(
+                version=version, name=name, applied_at=int(time.time())
+            )
+        )
+        applied.append(version)
+    return applied

@@ -1,0 +1,85 @@
+"""Settings of the authorization server, read from `AUTH_*` (and two `CITIZEN_*`) variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    # Shared with the launcher: where data lives and whether test-only features are on.
+    data_dir: Path = Field(
+        default=Path(".data"), validation_alias=AliasChoices("CITIZEN_DATA_DIR", "AUTH_DATA_DIR")
+    )
+    env: Literal["development", "production"] = Field(
+        default="production", validation_alias=AliasChoices("CITIZEN_ENV", "AUTH_ENV")
+    )
+
+    issuer: str = "http://127.0.0.1:4001"
+    # The resource server every access token is meant for (RFC 9068 `aud`).
+    audience: str = "citizen-account"
+    # SQLAlchemy async URL; empty means `sqlite+aiosqlite:///<data_dir>/auth.sqlite3`.
+    database_url: str = ""
+    # PostgreSQL only: the schema (search_path) holding the tables.
+    database_schema: str = ""
+    # Empty: revocations fan out through the database table only (single-machine mode).
+    redis_url: str = ""
+    redis_channel: str = "auth:revocations"
+
+    # Where guardianship facts come from: a GraphQL URL of the population register subgraph,
+    # or empty for the SQLite file `population_file` (default `<data_dir>/population.sqlite3`).
+    population_url: str = ""
+    population_file: Path | None = None
+    # Citizens offered on the test sign-in page when the register cannot list them.
+    test_citizens: list[str] = []
+
+    clients_file: Path | None = None
+    # Initial access token for RFC 7591 registration; in development one is generated.
+    admin_token: str = ""
+
+    access_token_ttl: int = 600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    id_token_ttl: int = 600
+    code_ttl: int = 120
+    session_ttl: int = 3600
+    key_rotation_days: float = 30.0
+    max_consent_days: int = 365
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'auth.sqlite3'}"
+
+    def resolved_population_file(self) -> Path:
+        return self.population_file or self.data_dir / "population.sqlite3"
+
+
+def format_settings_error(error: ValidationError) -> str:
+    """Name each bad setting by the environment variable an operator would set."""
+    lines = [f"invalid auth settings ({error.error_count()}):"]
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        if field in ("data_dir", "CITIZEN_DATA_DIR"):
+            name = "CITIZEN_DATA_DIR"
+        elif field in ("env", "CITIZEN_ENV"):
+            name = "CITIZEN_ENV"
+        else:
+            name = "AUTH_" + field.upper()
+        lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_settings() -> AuthSettings:
+    try:
+        return AuthSettings()
+    except ValidationError as error:
+        raise SystemExit(format_settings_error(error)) from None

@@ -1,0 +1,354 @@
+"""The consent subgraph: a citizen's consents, mandates and data access log in the one schema.
+
+It contributes fields to the population register's `Citizen @key(fields: "personalId")` and
+offers mutations to grant, accept and revoke. Every resolver acts for the caller only: the
+person whose first-party access token (no consent, no delegation) comes with the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.types import Info
+
+from auth import access_log as access_log_module
+from auth import consents as consents_module
+from auth import mandates as mandates_module
+from auth.authorization_details import CATEGORIES
+from auth.context import AuthContext
+from auth.mandates import MandateError
+from auth.tokens import InvalidAccessToken
+
+
+@strawberry.enum(description="A kind of personal data, as consents, scopes and mandates name it.")
+class DataCategory(enum.Enum):
+    IDENTITY = "identity"
+    ADDRESS = "address"
+    FAMILY = "family"
+    INCOME = "income"
+    TAX = "tax"
+    BENEFITS = "benefits"
+    VEHICLES = "vehicles"
+    BUSINESS = "business"
+
+
+assert {c.value for c in DataCategory} == set(CATEGORIES)
+
+
+@strawberry.enum
+class ConsentStatus(enum.Enum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.enum
+class MandateStatus(enum.Enum):
+    PENDING = "PENDING"
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+
+
+def _time(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _categories(values: tuple[str, ...]) -> list[Any]:
+    return [DataCategory(v) for v in values]
+
+
+@strawberry.type
+class Platform:
+    client_id: strawberry.ID
+    name: str
+
+
+@strawberry.type
+class Consent:
+    id: strawberry.ID
+    platform: Platform
+    purposes: list[str]
+    categories: list[DataCategory]
+    recurrence: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    status: ConsentStatus
+    receipt: str = strawberry.field(description="The consent receipt: a JWT signed by the server.")
+
+
+@strawberry.type
+class Mandate:
+    id: strawberry.ID
+    principal_id: strawberry.ID
+    delegate_id: strawberry.ID
+    themes: list[DataCategory]
+    valid_from: datetime
+    valid_until: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+    status: MandateStatus
+
+
+@strawberry.type
+class AccessLogEntry:
+    id: strawberry.ID
+    client_id: str
+    actor_id: strawberry.ID | None
+    categories: list[str]
+    fields: list[str]
+    purpose: str
+    consent_id: strawberry.ID | None
+    mandate_id: strawberry.ID | None
+    occurred_at: datetime
+    trace_id: str | None
+    hash: str
+
+
+@strawberry.type
+class AccessLogEdge:
+    cursor: str
+    node: AccessLogEntry
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class AccessLogConnection:
+    edges: list[AccessLogEdge]
+    page_info: PageInfo
+
+
+@dataclass
+class _Context:
+    ctx: AuthContext
+    caller: str | None
+    request: Request
+    response: Response | None
+
+
+def _context(info: Info[Any, Any]) -> _Context:
+    context: _Context = info.context
+    return context
+
+
+def _require_self(info: Info[Any, Any], personal_id: str) -> AuthContext:
+    context = _context(info)
+    if context.caller is None:
+        raise PermissionError("Sign in to see or change consents and mandates.")
+    if context.caller != personal_id:
+        raise PermissionError("Only the citizen themselves can see or change this.")
+    return context.ctx
+
+
+async def _platform(ctx: AuthContext, client_id: str) -> Platform:
+    client = await ctx.clients.get(client_id)
+    return Platform(
+        client_id=strawberry.ID(client_id), name=client.client_name if client else client_id
+    )
+
+
+async def _consent(ctx: AuthContext, consent: consents_module.Consent) -> Consent:
+    return Consent(
+        id=strawberry.ID(consent.id),
+        platform=await _platform(ctx, consent.client_id),
+        purposes=list(consent.purposes),
+        categories=_categories(consent.categories),
+        recurrence=consent.recurrence,
+        created_at=datetime.fromtimestamp(consent.created_at, UTC),
+        expires_at=datetime.fromtimestamp(consent.expires_at, UTC),
+        revoked_at=_time(consent.revoked_at),
+        status=ConsentStatus(consent.status()),
+        receipt=consent.receipt,
+    )
+
+
+def _mandate(mandate: mandates_module.Mandate) -> Mandate:
+    return Mandate(
+        id=strawberry.ID(mandate.id),
+        principal_id=strawberry.ID(mandate.principal),
+        delegate_id=strawberry.ID(mandate.delegate),
+        themes=_categories(mandate.themes),
+        valid_from=datetime.fromtimestamp(mandate.valid_from, UTC),
+        valid_until=datetime.fromtimestamp(mandate.valid_until, UTC),
+        accepted_at=_time(mandate.accepted_at),
+        revoked_at=_time(mandate.revoked_at),
+        status=MandateStatus(mandate.status()),
+    )
+
+
+def _entry(entry: access_log_module.AccessLogEntry) -> AccessLogEntry:
+    return AccessLogEntry(
+        id=strawberry.ID(entry.id),
+        client_id=entry.client_id,
+        actor_id=strawberry.ID(entry.actor) if entry.actor else None,
+        categories=list(entry.categories),
+        fields=list(entry.fields),
+        purpose=entry.purpose,
+        consent_id=strawberry.ID(entry.consent_id) if entry.consent_id else None,
+        mandate_id=strawberry.ID(entry.mandate_id) if entry.mandate_id else None,
+        occurred_at=datetime.fromtimestamp(entry.occurred_at, UTC),
+        trace_id=entry.trace_id,
+        hash=entry.hash,
+    )
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"log:{seq}".encode()).decode()
+
+
+def _seq(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        kind, _, seq = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        assert kind == "log"
+        return int(seq)
+    except Exception:
+        raise ValueError("Invalid cursor.") from None
+
+
+@strawberry.federation.type(keys=["personalId"])
+class Citizen:
+    personal_id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, personalId: strawberry.ID) -> Citizen:
+        return cls(personal_id=personalId)
+
+    @strawberry.field
+    async def consents(self, info: Info[Any, Any]) -> list[Consent]:
+        ctx = _require_self(info, str(self.personal_id))
+        return [
+            await _consent(ctx, c) for c in await ctx.consents.of_principal(str(self.personal_id))
+        ]
+
+    @strawberry.field
+    async def mandates(self, info: Info[Any, Any]) -> list[Mandate]:
+        ctx = _require_self(info, str(self.personal_id))
+        return [_mandate(m) for m in await ctx.mandates.involving(str(self.personal_id))]
+
+    @strawberry.field
+    async def data_access_log(
+        self, info: Info[Any, Any], first: int | None = 20, after: str | None = None
+    ) -> AccessLogConnection:
+        ctx = _require_self(info, str(self.personal_id))
+        size = max(1, min(first or 20, 100))
+        entries, has_next = await ctx.access_log.entries_for(
+            str(self.personal_id), first=size, after=_seq(after)
+        )
+        edges = [AccessLogEdge(cursor=_cursor(e.seq), node=_entry(e)) for e in entries]
+        return AccessLogConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+
+async def _grant_mandate(
+    info: Info[Any, Any],
+    delegate: strawberry.ID,
+    themes: list[DataCategory],
+    valid_until: datetime,
+    valid_from: datetime | None = None,
+) -> Mandate:
+    context = _context(info)
+    if context.caller is None:
+        raise PermissionError("Sign in to give a mandate.")
+    try:
+        mandate = await context.ctx.mandates.grant(
+            context.caller,
+            str(delegate),
+            [t.value for t in themes],
+            int(valid_until.timestamp()),
+            int(valid_from.timestamp()) if valid_from else None,
+        )
+    except MandateError as error:
+        raise ValueError(str(error)) from None
+    return _mandate(mandate)
+
+
+async def _accept_mandate(info: Info[Any, Any], id: strawberry.ID) -> Mandate:
+    context = _context(info)
+    if context.caller is None:
+        raise PermissionError("Sign in to accept a mandate.")
+    try:
+        return _mandate(await context.ctx.mandates.accept(str(id), context.caller))
+    except MandateError as error:
+        raise ValueError(str(error)) from None
+
+
+async def _revoke_mandate(info: Info[Any, Any], id: strawberry.ID) -> Mandate:
+    context = _context(info)
+    if context.caller is None:
+        raise PermissionError("Sign in to revoke a mandate.")
+    try:
+        return _mandate(await context.ctx.mandates.revoke(str(id), context.caller))
+    except MandateError as error:
+        raise ValueError(str(error)) from None
+
+
+async def _revoke_consent(info: Info[Any, Any], id: strawberry.ID) -> Consent:
+    context = _context(info)
+    if context.caller is None:
+        raise PermissionError("Sign in to withdraw a consent.")
+    try:
+        consent = await context.ctx.consents.revoke(str(id), context.caller)
+    except consents_module.ConsentError as error:
+        raise ValueError(str(error)) from None
+    return await _consent(context.ctx, consent)
+
+
+@strawberry.type
+class Mutation:
+    grant_mandate = strawberry.mutation(
+        resolver=_grant_mandate, description="Give `delegate` a mandate to act for you on `themes`."
+    )
+    accept_mandate = strawberry.mutation(
+        resolver=_accept_mandate, description="Accept a mandate given to you; it takes effect now."
+    )
+    revoke_mandate = strawberry.mutation(
+        resolver=_revoke_mandate, description="End a mandate you gave (or give one back)."
+    )
+    revoke_consent = strawberry.mutation(
+        resolver=_revoke_consent,
+        description="Withdraw a consent: the platform's tokens stop working.",
+    )
+
+
+schema = strawberry.federation.Schema(mutation=Mutation, types=[Citizen])
+
+
+class ConsentGraphQL(GraphQL[_Context, None]):
+    """Resolves the caller from a first-party access token of this server: one that speaks
+    for its subject directly (no `act`) and carries no third-party consent."""
+
+    def __init__(self, ctx: AuthContext) -> None:
+        super().__init__(schema, graphql_ide=None)
+        self.ctx = ctx
+
+    async def get_context(self, request: Any, response: Any) -> _Context:
+        caller = None
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            try:
+                claims, _ = await self.ctx.verifier.verify(header[7:].strip())
+            except InvalidAccessToken:
+                claims = {}
+            if claims and "act" not in claims and "consent_id" not in claims:
+                caller = str(claims["sub"])
+        return _Context(self.ctx, caller, request, response)

@@ -1,0 +1,106 @@
+"""`python -m schema compose`: compose subgraphs into schema/supergraph.graphql.
+
+    python -m schema compose                          # the subgraphs in schema/subgraphs.py
+    python -m schema compose --subgraph tax=http://127.0.0.1:4002/graphql ...
+    python -m schema compose --sdl tax=http://127.0.0.1:4002/graphql=tax.graphql ...
+    python -m schema compose --check                  # exit 1 if the written file is stale
+
+Exit status: 0 composed, 1 composition errors or stale (--check), 2 bad usage or no SDL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from schema.compose import Subgraph, compose
+from schema.sources import SourceError, fetch_sdl, platform_subgraphs, read_sdl_file
+from schema.subgraphs import PLATFORM_SUBGRAPHS, SUPERGRAPH_PATH
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m schema")
+    commands = parser.add_subparsers(dest="command", required=True)
+    compose_command = commands.add_parser("compose", help="compose subgraphs into a supergraph")
+    compose_command.add_argument(
+        "--subgraph",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="a running subgraph: its SDL is fetched with { _service { sdl } }",
+    )
+    compose_command.add_argument(
+        "--sdl",
+        action="append",
+        default=[],
+        metavar="NAME=URL=FILE",
+        help="a subgraph whose SDL is in FILE; URL is what the gateway will call",
+    )
+    compose_command.add_argument(
+        "--out",
+        type=Path,
+        default=SUPERGRAPH_PATH,
+        help="where to write the supergraph, - for stdout (default: schema/supergraph.graphql)",
+    )
+    compose_command.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if --out differs"
+    )
+    compose_command.add_argument("--quiet", action="store_true", help="do not print hints")
+    return parser
+
+
+def _subgraphs(args: argparse.Namespace) -> list[Subgraph]:
+    subgraphs = []
+    for item in args.subgraph:
+        name, separator, url = item.partition("=")
+        if not separator or not name or not url:
+            raise SourceError(f"--subgraph {item!r}: expected NAME=URL")
+        subgraphs.append(Subgraph(name, url, fetch_sdl(name, url)))
+    for item in args.sdl:
+        name, _, rest = item.partition("=")
+        url, separator, file = rest.rpartition("=")
+        if not separator or not name or not url or not file:
+            raise SourceError(f"--sdl {item!r}: expected NAME=URL=FILE")
+        subgraphs.append(Subgraph(name, url, read_sdl_file(name, Path(file))))
+    if args.subgraph or args.sdl:
+        return subgraphs
+    if not PLATFORM_SUBGRAPHS:
+        raise SourceError("schema/subgraphs.py lists no subgraphs; pass --subgraph or --sdl")
+    return platform_subgraphs(PLATFORM_SUBGRAPHS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        subgraphs = _subgraphs(args)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result = compose(subgraphs)
+    if not args.quiet:
+        for hint in result.hints:
+            print(f"hint: {hint}", file=sys.stderr)
+    if result.supergraph_sdl is None:
+        for failure in result.errors:
+            print(f"error: {failure}", file=sys.stderr)
+        print(f"composition failed with {len(result.errors)} error(s)", file=sys.stderr)
+        return 1
+    out: Path = args.out
+    if args.check:
+        current = out.read_text(encoding="utf-8") if out.exists() else None
+        if current != result.supergraph_sdl:
+            print(f"{out} is stale: run `make compose`", file=sys.stderr)
+            return 1
+        return 0
+    if str(out) == "-":
+        sys.stdout.write(result.supergraph_sdl)
+    else:
+        out.write_text(result.supergraph_sdl, encoding="utf-8")
+        print(f"wrote {out} ({len(subgraphs)} subgraphs)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

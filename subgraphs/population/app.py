@@ -1,0 +1,24 @@
+"""The population register's ASGI app."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from subgraphs.common.app import create_app
+from subgraphs.common.db import Database, database_path
+from subgraphs.common.settings import AgencySettings
+from subgraphs.population.loaders import PopulationLoaders
+from subgraphs.population.schema import schema
+
+AGENCY = "population"
+
+
+def create_population_app(settings: AgencySettings) -> Starlette:
+    database = Database(database_path(settings.data_dir, AGENCY))
+    return create_app(
+        agency=AGENCY,
+        schema=schema,
+        settings=settings,
+        make_loaders=lambda: PopulationLoaders(database),
+        database=database,
+    )

@@ -1,0 +1,89 @@
+"""The deterministic synthetic population every agency's register is seeded from.
+
+    build_world(citizens)        people, families, homes, jobs, studies, businesses
+        └─ _records.<agency>()   that agency's rows only, derived from the one world
+              └─ write_database  one SQLite file per agency, one transaction each
+
+`seed_if_missing` is what the launcher calls; `python -m subgraphs.seed` is the CLI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from subgraphs.business.store import SCHEMA as BUSINESS_SCHEMA
+from subgraphs.common.db import database_path
+from subgraphs.population.store import SCHEMA as POPULATION_SCHEMA
+from subgraphs.seed import _records
+from subgraphs.seed._records import Table
+from subgraphs.seed._world import AS_OF, RANDOM_SEED, World, build_world
+from subgraphs.seed._write import read_seed_info, write_database
+from subgraphs.social_insurance.store import SCHEMA as SOCIAL_INSURANCE_SCHEMA
+from subgraphs.tax.store import SCHEMA as TAX_SCHEMA
+from subgraphs.transport.store import SCHEMA as TRANSPORT_SCHEMA
+
+__all__ = ["AGENCIES", "AS_OF", "RANDOM_SEED", "SeedMismatch", "seed", "seed_if_missing"]
+
+# Bump when the generated data changes shape, so old data directories are not mixed in.
+SEED_VERSION = "1"
+
+# The agencies with a register of their own (life_events derives everything), each with its
+# tables' DDL and the function giving its rows.
+_AGENCIES: dict[str, tuple[str, Callable[[World], list[Table]]]] = {
+    "population": (POPULATION_SCHEMA, _records.population),
+    "tax": (TAX_SCHEMA, _records.tax),
+    "social_insurance": (SOCIAL_INSURANCE_SCHEMA, _records.social_insurance),
+    "transport": (TRANSPORT_SCHEMA, _records.transport),
+    "business": (BUSINESS_SCHEMA, _records.business),
+}
+AGENCIES: tuple[str, ...] = tuple(_AGENCIES)
+
+
+class SeedMismatch(Exception):
+    """Some registers exist but were seeded differently; mixing them would be inconsistent."""
+
+
+def _info(citizens: int) -> dict[str, str]:
+    return {
+        "version": SEED_VERSION,
+        "citizens": str(citizens),
+        "random_seed": str(RANDOM_SEED),
+        "as_of": AS_OF.isoformat(),
+    }
+
+
+def seed(
+    data_dir: Path, citizens: int = 1000, agencies: Iterable[str] = AGENCIES
+) -> dict[str, float]:
+    """Write the given agencies' registers, replacing any; return seconds per stage."""
+    assert citizens > 0, "a population has at least one citizen"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    world = build_world(citizens)
+    timings["world"] = time.perf_counter() - started
+    for agency in agencies:
+        schema, records = _AGENCIES[agency]
+        started = time.perf_counter()
+        write_database(database_path(data_dir, agency), schema, records(world), _info(citizens))
+        timings[agency] = time.perf_counter() - started
+    return timings
+
+
+def seed_if_missing(data_dir: Path, citizens: int = 1000) -> None:
+    """Seed the registers that don't exist yet, if the existing ones match this seed."""
+    paths = {agency: database_path(data_dir, agency) for agency in AGENCIES}
+    missing = [agency for agency, path in paths.items() if not path.exists()]
+    if not missing:
+        return
+    expected = _info(citizens)
+    for agency, path in paths.items():
+        if agency not in missing and read_seed_info(path) != expected:
+            raise SeedMismatch(
+                f"{path} was seeded differently (want {expected}); delete {data_dir} or "
+                f"reseed all registers with `python -m subgraphs.seed --data-dir {data_dir} "
+                f"--citizens {citizens}`"
+            )
+    seed(data_dir, citizens, missing)

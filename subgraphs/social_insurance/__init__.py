@@ -1,0 +1,1 @@
+"""Social insurance: benefits (decisions, payments) and the study rights student aid rests on."""

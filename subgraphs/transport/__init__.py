@@ -1,0 +1,1 @@
+"""The transport agency: driving licences and the vehicle register."""

@@ -1,0 +1,88 @@
+"""The consent page in headless Chromium: sign in, read the page, approve a subset, and see
+the platform receive a token for exactly that subset."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from auth.app import create_app
+from tests.auth.cdp import Browser
+from tests.auth.conftest import make_settings
+from tests.auth.support import ANNA, PLATFORM_SECRET, Pkce, citizen_data, free_port, serve
+
+pytestmark = pytest.mark.slow
+
+
+async def test_approve_a_subset_in_chromium(chromium: str, tmp_path: Path) -> None:
+    auth_port, platform_port = free_port(), free_port()
+    callback = f"http://127.0.0.1:{platform_port}/callback"
+    auth_url = f"http://127.0.0.1:{auth_port}"
+    pkce = Pkce.new()
+
+    async def platform_callback(request: Request) -> HTMLResponse:
+        """What a platform does on return: exchange the code, show what it may now see."""
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{auth_url}/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": request.query_params["code"],
+                    "redirect_uri": callback,
+                    "code_verifier": pkce.verifier,
+                },
+                auth=("bank", PLATFORM_SECRET),
+            )
+        scope = answer.json().get("scope", "")
+        return HTMLResponse(f"<h1>Bank received access</h1><p id='scope'>{scope}</p>")
+
+    platform = Starlette(routes=[Route("/callback", platform_callback)])
+    settings = make_settings(tmp_path, auth_port, extra_redirects=[callback])
+    params = {
+        "response_type": "code",
+        "client_id": "bank",
+        "redirect_uri": callback,
+        "state": "xyz",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "authorization_details": citizen_data(
+            ["identity", "income", "address"], purpose="Mortgage application"
+        ),
+    }
+    shots = Path(os.environ.get("AUTH_SCREENSHOTS", tmp_path))
+    with serve(create_app(settings), auth_port), serve(platform, platform_port):
+        async with Browser(chromium, tmp_path / "chromium-profile") as page:
+            await page.navigate(f"{auth_url}/authorize?{urlencode(params)}")
+            assert "/signin/test" in await page.evaluate("location.pathname")
+            assert "Test sign-in" in await page.evaluate("document.body.innerText")
+            await page.click_and_wait(f'button[value="{ANNA}"]', "/authorize")
+
+            text = await page.evaluate("document.body.innerText")
+            await page.screenshot(shots / "consent-page.png")
+            assert "Example Bank is asking to see some of your information" in text
+            assert "Mortgage application" in text and "Anna Virtanen" in text
+            for word in ("Identity", "Income", "Address", "Until"):
+                assert word in text
+            # Nothing is pre-ticked; every box has a label (accessible names).
+            assert await page.evaluate(
+                "[...document.querySelectorAll('input[type=checkbox]')].every(b => !b.checked"
+                ' && document.querySelector(`label[for="${b.id}"]`))'
+            )
+            assert await page.evaluate("document.documentElement.lang") == "en"
+            assert await page.evaluate("document.scripts.length") == 0
+
+            await page.evaluate("document.getElementById('category-income').click()")
+            await page.evaluate("document.getElementById('category-identity').click()")
+            await page.click_and_wait('button[value="approve"]', "/callback")
+
+            await page.screenshot(shots / "platform-result.png")
+            scope = await page.evaluate("document.getElementById('scope').innerText")
+            assert set(scope.split()) == {"identity:read", "income:read"}
