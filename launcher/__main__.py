@@ -13,6 +13,7 @@ from types import FrameType
 
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings, load_settings
+from subgraphs.seed import SeedMismatch, demo_personal_id, seed_if_missing
 
 _STOP_GRACE_SECONDS = 10.0
 
@@ -26,13 +27,12 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _start(
-    service: Service, settings: LauncherSettings, log_dir: os.PathLike[str]
+    service: Service, environment: dict[str, str], log_dir: os.PathLike[str]
 ) -> subprocess.Popen[bytes]:
     log = open(os.path.join(log_dir, f"{service.name}.log"), "ab")  # noqa: SIM115 - the child owns it
-    env = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
     # A session of its own lets us signal the service and anything it spawned as one group.
     return subprocess.Popen(
-        service.argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        service.argv, stdout=log, stderr=subprocess.STDOUT, env=environment, start_new_session=True
     )
 
 
@@ -74,30 +74,41 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-def _prepare_data(settings: LauncherSettings) -> None:
-    """Seed the embedded databases once; later runs reuse them."""
+def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
+    """Seed the embedded databases once (later runs reuse them); return the environment every
+    service starts with."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "logs").mkdir(exist_ok=True)
-    try:
-        from subgraphs.seed import SeedMismatch, seed_if_missing
-    except ImportError:
-        return
     try:
         seed_if_missing(settings.data_dir, citizens=settings.citizens)
     except SeedMismatch as error:
         raise SystemExit(f"error: {error}") from None
+    # `make run` is the development platform: the test sign-in, the development identity
+    # (a seeded parent, overridable per request with the x-citizen-dev-identity header) and
+    # query plans in responses are on. Production deployments set their own environment.
+    environment = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
+    environment.setdefault("CITIZEN_ENV", "development")
+    demo = demo_personal_id(settings.data_dir)
+    if demo is not None:
+        environment.setdefault("CITIZEN_DEV_PERSONAL_ID", demo)
+    environment.setdefault("GATEWAY_EXPOSE_QUERY_PLAN", "true")
+    environment.setdefault(
+        "GATEWAY_PROPAGATE_HEADERS",
+        '["authorization", "traceparent", "tracestate", "x-citizen-dev-identity"]',
+    )
+    return environment
 
 
 def main() -> int:
     settings = load_settings()
-    _prepare_data(settings)
+    environment = _prepare_data(settings)
     services = platform_services(settings)
     processes: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         for service in services:
-            process = _start(service, settings, settings.data_dir / "logs")
+            process = _start(service, environment, settings.data_dir / "logs")
             processes.append(process)
             _wait_healthy(service, process, settings)
             print(f"  {service.name:<20} {service.url(settings.host)}", flush=True)

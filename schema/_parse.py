@@ -292,7 +292,21 @@ def _strip_federation_plumbing(document: DocumentNode, links: _Links) -> Documen
                         continue
                     definition = _with(definition, fields=tuple(fields))
         kept.append(definition)
-    return DocumentNode(definitions=tuple(kept))
+    return DocumentNode(definitions=tuple(_drop_dangling_roots(kept)))
+
+
+def _drop_dangling_roots(definitions: list[DefinitionNode]) -> list[DefinitionNode]:
+    """A root type that held only `_entities`/`_service` is gone; so is its schema entry."""
+    defined = {d.name.value for d in definitions if isinstance(d, TypeDefinitionNode)}
+    result: list[DefinitionNode] = []
+    for definition in definitions:
+        if isinstance(definition, SchemaDefinitionNode | SchemaExtensionNode):
+            operations = tuple(
+                o for o in definition.operation_types or () if o.type.name.value in defined
+            )
+            definition = _with(definition, operation_types=operations)
+        result.append(definition)
+    return result
 
 
 class _RenameTypes(Visitor):

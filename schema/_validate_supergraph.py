@@ -153,6 +153,7 @@ def _required_inaccessible(element: str, what: str) -> CompositionError:
 
 def _reachable_types(model: SubgraphModel) -> set[str]:
     """Types a query can reach in this subgraph: from its roots and its resolvable entities."""
+    provided = any(f.provides for t in model.types.values() for f in t.fields.values())
     pending = list(model.roots.values())
     pending += [t.name for t in model.types.values() if any(k.resolvable for k in t.keys)]
     reached: set[str] = set()
@@ -165,7 +166,9 @@ def _reachable_types(model: SubgraphModel) -> set[str]:
         if type_def.kind in ("INTERFACE", "UNION"):
             pending.extend(model.implementations(name))
         for field in type_def.fields.values():
-            if type_def.kind != "INPUT_OBJECT":
+            # An @external field is only declared here (for @requires or a key): queries
+            # never reach its type through this subgraph, unless a @provides hands it over.
+            if type_def.kind != "INPUT_OBJECT" and (not field.external or provided):
                 pending.append(named_type(field.type))
     return reached
 

@@ -25,4 +25,25 @@ class PlatformSubgraph:
     schema: str  # "module.path:attribute" of a strawberry (or graphql-core) schema object
 
 
-PLATFORM_SUBGRAPHS: tuple[PlatformSubgraph, ...] = ()
+# Ports follow launcher/services.py: agencies on base port 4000 + 101..., auth on 4000 + 1.
+PLATFORM_SUBGRAPHS: tuple[PlatformSubgraph, ...] = (
+    PlatformSubgraph(
+        "population", "http://127.0.0.1:4101/graphql", "subgraphs.population.schema:schema"
+    ),
+    PlatformSubgraph("tax", "http://127.0.0.1:4102/graphql", "subgraphs.tax.schema:schema"),
+    PlatformSubgraph(
+        "social_insurance",
+        "http://127.0.0.1:4103/graphql",
+        "subgraphs.social_insurance.schema:schema",
+    ),
+    PlatformSubgraph(
+        "transport", "http://127.0.0.1:4104/graphql", "subgraphs.transport.schema:schema"
+    ),
+    PlatformSubgraph(
+        "business", "http://127.0.0.1:4105/graphql", "subgraphs.business.schema:schema"
+    ),
+    PlatformSubgraph(
+        "life_events", "http://127.0.0.1:4106/graphql", "subgraphs.life_events.schema:schema"
+    ),
+    PlatformSubgraph("consent", "http://127.0.0.1:4001/graphql", "auth.subgraph:schema"),
+)

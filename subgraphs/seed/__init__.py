@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,7 +26,15 @@ from subgraphs.social_insurance.store import SCHEMA as SOCIAL_INSURANCE_SCHEMA
 from subgraphs.tax.store import SCHEMA as TAX_SCHEMA
 from subgraphs.transport.store import SCHEMA as TRANSPORT_SCHEMA
 
-__all__ = ["AGENCIES", "AS_OF", "RANDOM_SEED", "SeedMismatch", "seed", "seed_if_missing"]
+__all__ = [
+    "AGENCIES",
+    "AS_OF",
+    "RANDOM_SEED",
+    "SeedMismatch",
+    "demo_personal_id",
+    "seed",
+    "seed_if_missing",
+]
 
 # Bump when the generated data changes shape, so old data directories are not mixed in.
 SEED_VERSION = "1"
@@ -87,3 +97,17 @@ def seed_if_missing(data_dir: Path, citizens: int = 1000) -> None:
                 f"--citizens {citizens}`"
             )
     seed(data_dir, citizens, missing)
+
+
+def demo_personal_id(data_dir: Path) -> str | None:
+    """A seeded parent of the most recently born child: the richest life to explore first."""
+    path = database_path(data_dir, "population")
+    if not path.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        row = connection.execute(
+            "SELECT pc.parent_id FROM parent_child pc JOIN person child"
+            " ON child.personal_id = pc.child_id"
+            " ORDER BY child.date_of_birth DESC, pc.parent_id LIMIT 1"
+        ).fetchone()
+    return str(row[0]) if row else None
