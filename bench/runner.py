@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -268,11 +269,11 @@ def _micro(
     gateway: gateways.Gateway,
     process: subprocess.Popen[bytes],
     config: Config,
-    load: Any,
+    load: Callable[[Path, int, float], LoadResult],
     bodies: dict[str, Path],
     direct: LoadResult | None,
 ) -> None:
-    one: LoadResult = load(bodies["one_fetch"], 1, config.micro_duration)
+    one = load(bodies["one_fetch"], 1, config.micro_duration)
     run.micro["one_fetch_p50_ms"] = one.p50_ms
     run.micro["one_fetch_p99_ms"] = one.p99_ms
     if direct is not None:
