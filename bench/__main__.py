@@ -1,0 +1,142 @@
+"""`python -m bench [run|compose|subgraphs|load|micro]`; `run` is the default (make bench)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from bench import gateways
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bench.runner import Config, run
+
+    config = Config(
+        gateways=args.gateways.split(","),
+        concurrency=args.concurrency,
+        duration=args.duration,
+        warmup=args.warmup,
+        generator=args.generator,
+        base_port=args.base_port,
+        micro=not args.no_micro,
+        micro_duration=args.micro_duration,
+        plans=args.plans,
+        http_documents=args.http_documents,
+        results_dir=args.results,
+        gateway_cpus=args.gateway_cpus,
+        load_cpus=args.load_cpus,
+    )
+    if args.smoke:
+        config.duration, config.warmup, config.micro = 2.0, 0.5, False
+        config.concurrency = min(config.concurrency, 4)
+    summary = run(config)
+    return 0 if any(run["ok"] for run in summary["gateways"]) else 1
+
+
+def _compose(args: argparse.Namespace) -> int:
+    from bench.runner import SUBGRAPH_PORTS, SUPERGRAPH
+    from bench.subgraphs import SDL_DIR
+
+    problem = gateways.prepare_node()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    services = [f"{name}=http://127.0.0.1:{port}/graphql" for name, port in SUBGRAPH_PORTS.items()]
+    return subprocess.run(
+        ["node", "compose.mjs", str(SDL_DIR), str(SUPERGRAPH), *services],
+        cwd=gateways.NODE_DIR,
+        check=False,
+    ).returncode
+
+
+def _subgraphs(args: argparse.Namespace) -> int:
+    import uvloop
+
+    from bench import memo_server, subgraphs
+
+    memos = {}
+    for pair in args.services:
+        name, _, port = pair.partition("=")
+        memos[int(port)] = memo_server.Memo(subgraphs.responder(subgraphs.build_schema(name)))
+
+    async def serve_forever() -> None:
+        await memo_server.serve(memos, args.host)
+        print(f"subgraphs listening: {' '.join(args.services)}", flush=True)
+        await asyncio.Event().wait()
+
+    uvloop.run(serve_forever())
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from bench.load import python_client_main
+
+    python_client_main(args.url, args.body_file, args.concurrency, args.duration)
+    return 0
+
+
+def _micro(args: argparse.Namespace) -> int:
+    from bench.micro import in_process
+
+    result = in_process(args.supergraph.read_text(), args.plans)
+    print(orjson.dumps(result).decode(), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    run = commands.add_parser("run", help="benchmark the gateways (default)")
+    run.add_argument("--gateways", default=",".join(gateways.KEYS), help="comma-separated")
+    run.add_argument("--concurrency", type=int, default=100)
+    run.add_argument("--duration", type=float, default=30.0, help="measured seconds per gateway")
+    run.add_argument("--warmup", type=float, default=5.0)
+    run.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
+    run.add_argument("--base-port", type=int, default=4200)
+    run.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
+    run.add_argument("--micro-duration", type=float, default=3.0)
+    run.add_argument("--plans", type=int, default=10_000, help="cached plans, in process")
+    run.add_argument(
+        "--http-documents", type=int, default=1_000, help="distinct documents per gateway"
+    )
+    run.add_argument("--results", type=Path, default=None, help="default bench/results/<date>")
+    run.add_argument("--gateway-cpus", default=None, help="taskset list, e.g. 0")
+    run.add_argument("--load-cpus", default=None, help="taskset list, e.g. 1")
+    run.add_argument("--smoke", action="store_true", help="a few seconds, tiny load, no micro")
+    run.set_defaults(handler=_run)
+
+    compose = commands.add_parser("compose", help="regenerate bench/supergraph.graphql")
+    compose.set_defaults(handler=_compose)
+
+    serve = commands.add_parser("subgraphs", help="serve the four subgraphs (NAME=PORT ...)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("services", nargs="+")
+    serve.set_defaults(handler=_subgraphs)
+
+    load = commands.add_parser("load", help="the Python load generator")
+    load.add_argument("url")
+    load.add_argument("body_file", type=Path)
+    load.add_argument("--concurrency", type=int, default=10)
+    load.add_argument("--duration", type=float, default=5.0)
+    load.set_defaults(handler=_load)
+
+    micro = commands.add_parser("micro", help="in-process planning micro-benchmarks (ours)")
+    micro.add_argument("--supergraph", type=Path, required=True)
+    micro.add_argument("--plans", type=int, default=10_000)
+    micro.set_defaults(handler=_micro)
+
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-"):
+        argv = ["run", *argv]
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
