@@ -54,7 +54,11 @@ class Executor:
 
     async def _root_fetch(self, fetch: Fetch, state: ExecutionState) -> None:
         response = await self.transport.send(
-            fetch.service_name, fetch.url, self._body(fetch, state), state.headers
+            fetch.service_name,
+            fetch.url,
+            self._body(fetch, state),
+            state.headers,
+            deduplicate=fetch.operation_kind == "query",
         )
         if response.data:
             _merge(state.data, response.data)
@@ -69,33 +73,35 @@ class Executor:
         fetch = flatten.node
         assert fetch.requires is not None
         requires = _by_type(fetch.requires)
-        entities = _collect(state.data, flatten.path)
         representations: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
         index_of: dict[bytes, int] = {}
-        for entity in entities:
-            typename = entity.get("__typename")
-            selection = requires.get(typename) if isinstance(typename, str) else None
-            if selection is None:
-                continue
-            representation = _representation(entity, selection)
-            if representation is None:
-                continue
-            rewrite = fetch.typename_rewrites.get(typename)  # type: ignore[arg-type]
-            if rewrite is not None:
-                representation["__typename"] = rewrite
-            identity = orjson.dumps(representation)
-            index = index_of.get(identity)
-            if index is None:
-                index = index_of[identity] = len(representations)
-                representations.append(representation)
-                targets.append([])
-            targets[index].append(entity)
+        for path in flatten.paths:
+            for entity in _collect(state.data, path):
+                typename = entity.get("__typename")
+                selection = requires.get(typename) if isinstance(typename, str) else None
+                if selection is None:
+                    continue
+                representation = _representation(entity, selection)
+                if representation is None:
+                    continue
+                rewrite = fetch.typename_rewrites.get(typename)  # type: ignore[arg-type]
+                if rewrite is not None:
+                    representation["__typename"] = rewrite
+                identity = orjson.dumps(representation)
+                index = index_of.get(identity)
+                if index is None:
+                    index = index_of[identity] = len(representations)
+                    representations.append(representation)
+                    targets.append([])
+                targets[index].append(entity)
         if not representations:
             return
         body = self._body(fetch, state)
         body["variables"]["representations"] = representations
-        response = await self.transport.send(fetch.service_name, fetch.url, body, state.headers)
+        response = await self.transport.send(
+            fetch.service_name, fetch.url, body, state.headers, deduplicate=True
+        )
         results = (response.data or {}).get("_entities")
         if isinstance(results, list):
             for index, result in enumerate(results[: len(targets)]):
@@ -103,19 +109,21 @@ class Executor:
                     for entity in targets[index]:
                         _merge(entity, result)
         if response.errors:
-            self._place_errors(response, targets, flatten.path, state)
+            self._place_errors(response, targets, flatten.paths, state)
 
     def _place_errors(
         self,
         response: SubgraphResponse,
         targets: list[list[dict[str, Any]]],
-        path: tuple[str, ...],
+        paths: tuple[tuple[str, ...], ...],
         state: ExecutionState,
     ) -> None:
         """Give each error the client path of the entity it concerns (computed only now, as
         errors are rare and the paths cost a second walk)."""
-        paths = {
-            id(entity): entity_path for entity, entity_path in _collect_with_paths(state.data, path)
+        where = {
+            id(entity): entity_path
+            for path in paths
+            for entity, entity_path in _collect_with_paths(state.data, path)
         }
         for error in response.errors:
             error_path = error.get("path")
@@ -127,9 +135,9 @@ class Executor:
                 and 0 <= error_path[1] < len(targets)
             ):
                 for entity in targets[error_path[1]][:1]:
-                    state.errors.append({**error, "path": paths[id(entity)] + error_path[2:]})
+                    state.errors.append({**error, "path": where[id(entity)] + error_path[2:]})
                 continue
-            first = next((paths[id(group[0])] for group in targets if group), None)
+            first = next((where[id(group[0])] for group in targets if group), None)
             if first is not None and (not response.delivered or error_path is not None):
                 state.errors.append({**error, "path": first})
             else:

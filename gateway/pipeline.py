@@ -75,6 +75,7 @@ class Gateway:
             timeout=self.settings.subgraph_timeout,
             timeouts=self.settings.subgraph_timeouts,
             max_connections_per_subgraph=self.settings.max_connections_per_subgraph,
+            deduplicate=self.settings.deduplicate_subgraph_queries,
         )
         self.executor = Executor(self.transport)
 

@@ -4,7 +4,8 @@
     PlanNode  = Fetch | Flatten | Sequence | Parallel
     Fetch     ─ one request to one subgraph (a root operation, or `_entities` when it has
                 `requires`: the selection that builds each representation)
-    Flatten   ─ runs its Fetch for every object found at `path` ("@" steps into lists)
+    Flatten   ─ runs its Fetch once for every object found at its paths ("@" steps into
+                lists): entities from several places of the response share one request
 
 The executor depends on this module only, never on the planner.
 """
@@ -33,7 +34,7 @@ class Fetch:
 
 @dataclass(frozen=True, slots=True)
 class Flatten:
-    path: tuple[str, ...]
+    paths: tuple[tuple[str, ...], ...]
     node: Fetch
 
 
@@ -103,7 +104,10 @@ def _node_json(node: PlanNode) -> dict[str, Any]:
             ]
         return data
     if isinstance(node, Flatten):
-        return {"kind": "Flatten", "path": list(node.path), "node": _node_json(node.node)}
+        data = {"kind": "Flatten", "path": list(node.paths[0]), "node": _node_json(node.node)}
+        if len(node.paths) > 1:
+            data["paths"] = [list(path) for path in node.paths]
+        return data
     kind = "Sequence" if isinstance(node, Sequence) else "Parallel"
     return {"kind": kind, "nodes": [_node_json(child) for child in node.nodes]}
 
@@ -139,7 +143,9 @@ def _print_node(node: PlanNode, depth: int, lines: list[str]) -> None:
         _print_selection(node.selection_set, depth + 1, lines)
         lines.append(f"{pad}}},")
     elif isinstance(node, Flatten):
-        lines.append(f'{pad}Flatten(path: "{".".join(node.path)}") {{')
+        paths = ", ".join(f'"{".".join(path)}"' for path in node.paths)
+        label = f"path: {paths}" if len(node.paths) == 1 else f"paths: [{paths}]"
+        lines.append(f"{pad}Flatten({label}) {{")
         _print_node(node.node, depth + 1, lines)
         lines.append(f"{pad}}},")
     else:

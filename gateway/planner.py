@@ -783,16 +783,25 @@ class _Planner:
         return found
 
     def _emit_stages(self, groups: list[_Group]) -> PlanNode:
-        """Turn groups into nodes: a tree when each group waits for one other, stages of
-        parallel fetches when some group waits for several."""
+        """Turn groups into nodes: stages of parallel fetches, where fetches of one stage that
+        send the same request share it; a tree instead when each group waits for one other
+        and no request is shared."""
         members = {g.index for g in groups}
         parents = {g.index: g.dependencies & members for g in groups}
-        if all(len(p) <= 1 for p in parents.values()):
+        staged = self._emit_staged(groups, parents)
+        if all(len(p) <= 1 for p in parents.values()) and len(QueryPlan(staged).fetches()) == len(
+            groups
+        ):
+            # Nothing to share between places: a tree lets each branch go on without
+            # waiting for the slowest fetch of its stage.
             by_parent: dict[int | None, list[_Group]] = {}
             for group in groups:
                 parent = next(iter(parents[group.index]), None)
                 by_parent.setdefault(parent, []).append(group)
             return _parallel([self._emit_tree(g, by_parent) for g in by_parent.get(None, [])])
+        return staged
+
+    def _emit_staged(self, groups: list[_Group], parents: dict[int, set[int]]) -> PlanNode:
         depth: dict[int, int] = {}
 
         def depth_of(group: _Group) -> int:
@@ -806,7 +815,7 @@ class _Planner:
         stages: dict[int, list[PlanNode]] = {}
         for group in groups:
             stages.setdefault(depth_of(group), []).append(self._fetch_node(group))
-        return _sequence([_parallel(stages[d]) for d in sorted(stages)])
+        return _sequence([_parallel(_merge_flattens(stages[d])) for d in sorted(stages)])
 
     def _emit_tree(self, group: _Group, by_parent: dict[int | None, list[_Group]]) -> PlanNode:
         node = self._fetch_node(group)
@@ -844,7 +853,7 @@ class _Planner:
             requires=requires,
             typename_rewrites=dict(group.typename_rewrites),
         )
-        return Flatten(group.path, fetch) if group.is_entity else fetch
+        return Flatten((group.path,), fetch) if group.is_entity else fetch
 
 
 def _child_path(path: tuple[str, ...], key: str, list_depth: int) -> tuple[str, ...]:
@@ -907,6 +916,28 @@ def _has_type_specific(selection_set: SelectionSet, interface: str) -> bool:
         )
         for item in selection_set.items
     )
+
+
+def _merge_flattens(nodes: list[PlanNode]) -> list[PlanNode]:
+    """Entity fetches of one stage that send the same request to the same subgraph become
+    one request carrying the representations from all their places."""
+    merged: dict[tuple[object, ...], Flatten] = {}
+    result: list[PlanNode] = []
+    for node in nodes:
+        if not isinstance(node, Flatten):
+            result.append(node)
+            continue
+        fetch = node.node
+        key = (fetch.url, fetch.operation, fetch.requires, tuple(fetch.typename_rewrites.items()))
+        existing = merged.get(key)
+        if existing is None:
+            merged[key] = node
+            result.append(node)
+        else:
+            combined = Flatten(existing.paths + node.paths, fetch)
+            result[result.index(existing)] = combined
+            merged[key] = combined
+    return result
 
 
 def _sequence(nodes: list[PlanNode]) -> PlanNode:

@@ -24,6 +24,9 @@ class GatewaySettings(BaseSettings):
     document_cache_size: int = Field(default=2000, ge=1)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
     max_connections_per_subgraph: int = Field(default=256, ge=1)
+    # Identical subgraph queries in flight at once (same body and forwarded headers) are sent
+    # once and their answer shared.
+    deduplicate_subgraph_queries: bool = True
 
 
 def load_settings(**overrides: object) -> GatewaySettings:

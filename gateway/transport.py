@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -37,8 +37,10 @@ class Transport:
         timeout: float,
         timeouts: Mapping[str, float] | None = None,
         max_connections_per_subgraph: int = 128,
+        deduplicate: bool = True,
     ) -> None:
         self.timeout = timeout
+        self.deduplicate = deduplicate
         self.timeouts = dict(timeouts or {})
         connector = aiohttp.TCPConnector(
             limit=0, limit_per_host=max_connections_per_subgraph, ttl_dns_cache=300
@@ -46,6 +48,9 @@ class Transport:
         self.session = aiohttp.ClientSession(
             connector=connector, json_serialize=lambda value: orjson.dumps(value).decode()
         )
+        self._in_flight: dict[
+            tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[Any]
+        ] = {}
 
     async def close(self) -> None:
         await self.session.close()
@@ -56,35 +61,59 @@ class Transport:
         url: str,
         body: dict[str, Any],
         headers: Mapping[str, str] | None = None,
+        *,
+        deduplicate: bool = False,
     ) -> SubgraphResponse:
-        timeout = self.timeouts.get(service_name, self.timeout)
+        """POST one request. With `deduplicate` (safe for queries only), a request identical
+        to one already in flight (same subgraph, body and headers) waits for that one's
+        answer instead of being sent again; each caller still gets its own parsed copy."""
+        payload = orjson.dumps(body)
         request_headers = {"content-type": _JSON, "accept": _JSON}
         if headers:
             request_headers.update(headers)
+        if not (deduplicate and self.deduplicate):
+            outcome = await self._post(service_name, url, payload, request_headers)
+        else:
+            key = (url, payload, tuple(sorted(request_headers.items())))
+            task = self._in_flight.get(key)
+            if task is None:
+                task = asyncio.ensure_future(
+                    self._post(service_name, url, payload, request_headers)
+                )
+                self._in_flight[key] = task
+                task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+            # Shielded: one caller giving up must not cancel the answer the others wait for.
+            outcome = await asyncio.shield(task)
+        if isinstance(outcome, _Failure):
+            return _failure(outcome.message, outcome.code, service_name, **outcome.extensions)
+        return _read_response(service_name, *outcome)
+
+    async def _post(
+        self, service_name: str, url: str, payload: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes] | _Failure:
+        timeout = self.timeouts.get(service_name, self.timeout)
         try:
             async with self.session.post(
-                url,
-                data=orjson.dumps(body),
-                headers=request_headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                url, data=payload, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as response:
-                raw = await response.read()
-                status = response.status
+                return response.status, await response.read()
         except TimeoutError:
-            return _failure(
+            return _Failure(
                 f"Subgraph '{service_name}' did not answer within {timeout:g}s.",
                 "SUBREQUEST_TIMEOUT",
-                service_name,
             )
         except (aiohttp.ClientError, OSError) as error:
-            return _failure(
+            return _Failure(
                 f"Subgraph '{service_name}' could not be reached: {error or type(error).__name__}.",
                 "SUBREQUEST_HTTP_ERROR",
-                service_name,
             )
-        except asyncio.CancelledError:
-            raise
-        return _read_response(service_name, status, raw)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    message: str
+    code: str
+    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_response(service_name: str, status: int, raw: bytes) -> SubgraphResponse:
