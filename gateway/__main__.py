@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def _serve(argv: list[str]) -> int:
         return 2
     import uvicorn
 
+    _tune_garbage_collector()
+
     uvicorn.run(
         app,
         host=settings.host,
@@ -47,6 +50,18 @@ def _serve(argv: list[str]) -> int:
         http="httptools",
     )
     return 0
+
+
+def _tune_garbage_collector() -> None:
+    """Each request allocates many short-lived, acyclic dicts and lists (subgraph answers,
+    the merged tree, the response). With CPython's default threshold of 700 allocations the
+    cyclic collector runs thousands of times a second and rescans every live request's data;
+    moving what start-up built (schema, model, caches) out of its reach and collecting young
+    objects less often cut CPU per deep benchmark query from 1.94 to 1.35 ms (bench/README.md).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _plan(argv: list[str]) -> int:
