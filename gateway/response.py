@@ -18,6 +18,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
 )
@@ -26,6 +27,11 @@ from gateway.selection import Field, SelectionSet
 
 _INVALID = object()  # a null that must propagate to the parent
 _MISSING = object()
+# How a field is completed, decided once per selection and runtime type.
+_COPY = object()  # a nullable scalar, or a root introspection result
+_NON_NULL_COPY = object()  # a non-null scalar: copied, or the spec's null error
+_TYPENAME = object()
+_COMPLETE = object()  # lists, enums, objects: completed by type
 
 
 class ResponseShaper:
@@ -38,7 +44,6 @@ class ResponseShaper:
             for name, type_ in schema.type_map.items()
             if isinstance(type_, GraphQLInterfaceType | GraphQLUnionType)
         }
-        self._field_types: dict[tuple[str, str], GraphQLOutputType] = {}
 
     def shape(
         self,
@@ -54,14 +59,29 @@ class ResponseShaper:
         result = run.complete_object(selection_set, data, root_type, [], root=True)
         return None if result is _INVALID else result
 
-    def field_type(self, type_name: str, field_name: str) -> GraphQLOutputType:
-        key = (type_name, field_name)
-        found = self._field_types.get(key)
-        if found is None:
-            parent = self.schema.type_map[type_name]
-            assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
-            found = self._field_types[key] = parent.fields[field_name].type
-        return found
+    def field_plan(
+        self, selection_set: SelectionSet, type_name: str, root: bool
+    ) -> list[tuple[str, object, Field, GraphQLOutputType | None]]:
+        """How to complete each field selected on an object of `type_name`, decided once:
+        leaves that need no check are copied, the rest are completed by type."""
+        plan: list[tuple[str, object, Field, GraphQLOutputType | None]] = []
+        parent = self.schema.type_map[type_name]
+        assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
+        for key, item in selection_set.collect_fields(type_name, self.possible_types).items():
+            if item.name == "__typename":
+                plan.append((key, _TYPENAME, item, None))
+                continue
+            if root and item.name in ("__schema", "__type"):
+                plan.append((key, _COPY, item, None))
+                continue
+            field_type = parent.fields[item.name].type
+            inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+            if isinstance(inner, GraphQLScalarType):
+                how = _NON_NULL_COPY if inner is not field_type else _COPY
+                plan.append((key, how, item, field_type))
+            else:
+                plan.append((key, _COMPLETE, item, field_type))
+        return plan
 
 
 class _Run:
@@ -78,21 +98,33 @@ class _Run:
         path: list[str | int],
         root: bool = False,
     ) -> Any:
+        plan = selection_set.memo.get(type_name)
+        if plan is None:
+            plan = selection_set.memo[type_name] = self.shaper.field_plan(
+                selection_set, type_name, root
+            )
         result: dict[str, Any] = {}
-        for key, item in selection_set.collect_fields(type_name, self.possible).items():
-            if item.name == "__typename":
-                result[key] = type_name
-                continue
-            if root and item.name in ("__schema", "__type"):
+        for key, how, item, field_type in plan:
+            if how is _COPY:
                 result[key] = value.get(key)
-                continue
-            path.append(key)
-            field_type = self.shaper.field_type(type_name, item.name)
-            completed = self.complete_value(field_type, item, value.get(key, _MISSING), path)
-            path.pop()
-            if completed is _INVALID:
-                return _INVALID
-            result[key] = completed
+            elif how is _TYPENAME:
+                result[key] = type_name
+            elif how is _NON_NULL_COPY:
+                copied = value.get(key)
+                if copied is None:
+                    path.append(key)
+                    self.null_error(path, item)
+                    path.pop()
+                    return _INVALID
+                result[key] = copied
+            else:
+                assert field_type is not None
+                path.append(key)
+                completed = self.complete_value(field_type, item, value.get(key, _MISSING), path)
+                path.pop()
+                if completed is _INVALID:
+                    return _INVALID
+                result[key] = completed
         return result
 
     def complete_value(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     ArgumentNode,
@@ -51,11 +52,13 @@ Selection = Field | InlineFragment
 @dataclass(frozen=True, slots=True)
 class SelectionSet:
     items: tuple[Selection, ...]
-    # Memo of collect_fields per runtime type; selections are built once and cached, so this
-    # turns the per-object field collection of the response shaping into a dict lookup.
+    # Memos per runtime type of what later stages derive from this selection (the collected
+    # fields, the response shaping's field plan). Selections are built once and cached, so
+    # per-object work on the hot path becomes a dict lookup.
     _collected: dict[str, dict[str, Field]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.items)
