@@ -116,7 +116,7 @@ class _Place:
     group: _Group
     builder: _Builder
     path: tuple[str, ...]
-    provided: Mapping[str, Field] | None  # fields an enclosing @provides makes local here
+    provided: SelectionSet | None  # what an enclosing @provides makes local here
     anchor: _Anchor | None = None
 
 
@@ -318,7 +318,7 @@ class _Planner:
         field_def = self._field_def(type_name, item.name)
         resolver = field_def.resolvers.get(place.group.graph)
         local = resolver is not None and self._active(resolver) and resolver.requires is None
-        provided = place.provided.get(item.name) if place.provided is not None else None
+        provided = self._provided_field(place.provided, type_name, item.name)
         if not (local or provided is not None):
             deps |= self._jump(place, type_name, item, field_def, siblings)
             return None
@@ -326,9 +326,9 @@ class _Planner:
             place.builder.field(item, composite=False)
             return None
         if resolver is not None and local and resolver.provides is not None:
-            inner_provided: Mapping[str, Field] | None = _provided_abstract(resolver.provides)
+            inner_provided: SelectionSet | None = resolver.provides
         elif provided is not None and provided.selection_set is not None:
-            inner_provided = _provided_abstract(provided.selection_set)
+            inner_provided = provided.selection_set
         else:
             inner_provided = None
         selection: SelectionSet | None = item.selection_set
@@ -361,9 +361,7 @@ class _Planner:
             return None
         return Field(item.response_key, item.name, item.arguments, item.variables, missing)
 
-    def _can_reenter(
-        self, type_name: str, graph: str, provided: Mapping[str, Field] | None
-    ) -> bool:
+    def _can_reenter(self, type_name: str, graph: str, provided: SelectionSet | None) -> bool:
         """Whether another subgraph could fetch fields of this type at this place: it is a
         root type, or an entity whose key this subgraph can hand to another one."""
         if type_name in self.supergraph.root_types.values():
@@ -381,7 +379,7 @@ class _Planner:
         graph: str,
         type_name: str,
         selection_set: SelectionSet,
-        provided: Mapping[str, Field] | None,
+        provided: SelectionSet | None,
     ) -> tuple[SelectionSet | None, SelectionSet | None]:
         """Split a selection into what `graph` can reach from here and what it cannot.
 
@@ -404,7 +402,7 @@ class _Planner:
                 continue
             resolver = field_def.resolvers.get(graph)
             local = resolver is not None and self._active(resolver) and resolver.requires is None
-            provided_here = provided.get(item.name) if provided is not None else None
+            provided_here = self._provided_field(provided, type_name, item.name)
             if not (local or provided_here is not None):
                 if self._jumpable(graph, type_name, item.name, provided):
                     present.append(item)
@@ -415,9 +413,9 @@ class _Planner:
                 present.append(item)
                 continue
             if local and resolver is not None and resolver.provides is not None:
-                inner_provided: Mapping[str, Field] | None = _provided_abstract(resolver.provides)
+                inner_provided: SelectionSet | None = resolver.provides
             elif provided_here is not None and provided_here.selection_set is not None:
-                inner_provided = _provided_abstract(provided_here.selection_set)
+                inner_provided = provided_here.selection_set
             else:
                 inner_provided = None
             inner_present, inner_missing = self._split_reachable(
@@ -442,7 +440,7 @@ class _Planner:
         graph: str,
         type_name: str,
         missing: SelectionSet,
-        provided: Mapping[str, Field] | None,
+        provided: SelectionSet | None,
     ) -> bool:
         """Whether an entity's missing fields can be had by handing its key to another
         subgraph that reaches all of them."""
@@ -458,7 +456,7 @@ class _Planner:
         return False
 
     def _jumpable(
-        self, graph: str, type_name: str, field_name: str, provided: Mapping[str, Field] | None
+        self, graph: str, type_name: str, field_name: str, provided: SelectionSet | None
     ) -> bool:
         """Whether some other subgraph resolves the field and takes a key `graph` can give."""
         type_def = self.types[type_name]
@@ -511,11 +509,7 @@ class _Planner:
             )
             nested: set[int] = set()
             if item.selection_set is not None and child_builder is not None:
-                provided = (
-                    _provided_abstract(resolver.provides)
-                    if resolver is not None and resolver.provides is not None
-                    else None
-                )
+                provided = resolver.provides if resolver is not None else None
                 inner = _Place(
                     child,
                     child_builder,
@@ -583,12 +577,23 @@ class _Planner:
                     child,
                     inner_builder,
                     _child_path(place.path, item.response_key, field_def.list_depth),
-                    _provided_abstract(resolver.provides) if resolver.provides else None,
+                    resolver.provides,
                 )
                 return {child.index} | self._plan_selection(
                     inner, field_def.type_name, item.selection_set
                 )
             return {child.index}
+        return None
+
+    def _provided_field(
+        self, provided: SelectionSet | None, type_name: str, name: str
+    ) -> Field | None:
+        """The field as an enclosing @provides hands it over for objects of this type."""
+        if provided is None:
+            return None
+        for item in provided.collect_fields(type_name, self.possible).values():
+            if item.name == name:
+                return item
         return None
 
     def _resolves(self, graph: str, type_name: str, field_name: str) -> bool:
@@ -636,9 +641,7 @@ class _Planner:
             unreachable = 0
             if item.selection_set is not None:
                 target_field = self._field_def(via, item.name) if via else field_def
-                provided = (
-                    _provided_abstract(resolver.provides) if resolver.provides is not None else None
-                )
+                provided = resolver.provides
                 _, missing = self._split_reachable(
                     graph, target_field.type_name, item.selection_set, provided
                 )
@@ -678,7 +681,7 @@ class _Planner:
         graph: str,
         type_name: str,
         selection_set: SelectionSet,
-        provided: Mapping[str, Field] | None,
+        provided: SelectionSet | None,
     ) -> bool:
         type_def = self.types.get(type_name)
         if type_def is None:
@@ -691,7 +694,7 @@ class _Planner:
                 return False
             resolver = field_def.resolvers.get(graph)
             local = resolver is not None and self._active(resolver) and resolver.requires is None
-            if not local and (provided is None or item.name not in provided):
+            if not local and self._provided_field(provided, type_name, item.name) is None:
                 return False
             if item.selection_set is not None and not self._locally_available(
                 graph, field_def.type_name, item.selection_set, None
@@ -894,17 +897,6 @@ def _alias_arguments(selection_set: SelectionSet) -> SelectionSet:
             item = Field(alias, item.name, item.arguments, item.variables, item.selection_set)
         items.append(item)
     return SelectionSet(tuple(items))
-
-
-def _provided_abstract(selection_set: SelectionSet) -> dict[str, Field]:
-    """Provided fields by name, type conditions flattened: provides is checked per field name."""
-    found: dict[str, Field] = {}
-    for item in selection_set.items:
-        if isinstance(item, Field):
-            found[item.name] = item
-        else:
-            found.update(_provided_abstract(item.selection_set))
-    return found
 
 
 def _has_type_specific(selection_set: SelectionSet, interface: str) -> bool:

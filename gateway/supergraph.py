@@ -310,8 +310,12 @@ class _Reader:
 
     @property
     def _graph_names(self) -> set[str]:
+        return set(self._graph_order)
+
+    @property
+    def _graph_order(self) -> list[str]:
         enum_nodes = self.definitions[self.join + "Graph"]
-        return {v.name.value for n in enum_nodes for v in getattr(n, "values", None) or ()}
+        return [v.name.value for n in enum_nodes for v in getattr(n, "values", None) or ()]
 
     def _read_type(
         self, name: str, nodes: list[TypeDefinitionNode], all_graphs: frozenset[str]
@@ -416,7 +420,8 @@ class _Reader:
                 }
             else:
                 graphs = set(type_graphs)
-            for graph in graphs:
+            # In the supergraph's order of subgraphs, so that plans do not depend on hashing.
+            for graph in sorted(graphs, key=self._graph_order.index):
                 resolvers[graph] = FieldResolver(graph)
         for args in join_fields:
             if "graph" not in args or args["graph"] is None:
