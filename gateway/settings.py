@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 
 class GatewaySettings(BaseSettings):
@@ -24,6 +24,8 @@ class GatewaySettings(BaseSettings):
     document_cache_size: int = Field(default=2000, ge=1)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
     max_connections_per_subgraph: int = Field(default=256, ge=1)
+    # Subgraph name -> URL, replacing the supergraph's @join__graph urls (ports chosen at start).
+    subgraph_urls: dict[str, str] = {}
 
 
 def load_settings(**overrides: object) -> GatewaySettings:
@@ -36,3 +38,5 @@ def load_settings(**overrides: object) -> GatewaySettings:
             name = "GATEWAY_" + "_".join(str(part) for part in item["loc"]).upper()
             lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
         raise SystemExit("\n".join(lines)) from None
+    except SettingsError as error:  # a dict or list setting that is not JSON
+        raise SystemExit(f"invalid gateway settings: {error}") from None
