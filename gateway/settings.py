@@ -26,6 +26,9 @@ class GatewaySettings(BaseSettings):
     max_connections_per_subgraph: int = Field(default=256, ge=1)
     # Subgraph name -> URL, replacing the supergraph's @join__graph urls (ports chosen at start).
     subgraph_urls: dict[str, str] = {}
+    # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.
+    graphiql: bool = True
+    graphiql_default_headers: dict[str, str] = {}
 
 
 def load_settings(**overrides: object) -> GatewaySettings:
