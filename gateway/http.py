@@ -3,7 +3,8 @@
 POST with a JSON body, GET for queries; answers `application/graphql-response+json` when the
 client accepts it, `application/json` otherwise. Requests that cannot be executed (malformed
 JSON, no query, a document that does not parse or validate, bad variables) get 400 with a
-GraphQL error body; a mutation over GET gets 405.
+GraphQL error body; a mutation over GET gets 405. A browser's GET without a query (its Accept
+ranks text/html above JSON) gets the GraphiQL page instead, unless the setting turns it off.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.graphiql import ASSETS_PATH, GraphiQL
 from gateway.operation import RequestError
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
@@ -40,14 +42,17 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
         finally:
             await gateway.close()
 
-    endpoint = _GraphQLEndpoint(gateway)
-    app = Starlette(
-        routes=[
-            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
-            Route("/health", _health, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    graphiql = None
+    if gateway.settings.graphiql:
+        graphiql = GraphiQL(gateway.settings.graphiql_default_headers)
+    endpoint = _GraphQLEndpoint(gateway, graphiql)
+    routes = [
+        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route("/health", _health, methods=["GET"]),
+    ]
+    if graphiql is not None:
+        routes.append(Route(ASSETS_PATH + "/{name}", graphiql.asset, methods=["GET"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app
 
@@ -64,12 +69,20 @@ class _BadRequest(Exception):
 
 
 class _GraphQLEndpoint:
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, graphiql: GraphiQL | None) -> None:
         self.gateway = gateway
+        self.graphiql = graphiql
         self.settings = gateway.settings
         self.propagate = tuple(h.lower() for h in self.settings.propagate_headers)
 
     async def handle(self, request: Request) -> Response:
+        if (
+            self.graphiql is not None
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and _prefers_html(request.headers.get("accept", ""))
+        ):
+            return await self.graphiql.page(request)
         media_type = _response_media_type(request.headers.get("accept", ""))
         try:
             params = await self._params(request)
@@ -175,6 +188,27 @@ def _response_media_type(accept: str) -> str:
     if _GRAPHQL_RESPONSE in accept:
         return _GRAPHQL_RESPONSE
     return _JSON
+
+
+def _prefers_html(accept: str) -> bool:
+    """Whether the Accept header ranks text/html above every JSON type, as a browser's does.
+    A tie goes to JSON: a client that names JSON at all is a program."""
+    html = json = 0.0
+    for item in accept.split(","):
+        media_range, *params = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media_range == "text/html":
+            html = max(html, quality)
+        elif media_range in (_JSON, _GRAPHQL_RESPONSE):
+            json = max(json, quality)
+    return html > json
 
 
 def _respond(

@@ -21,14 +21,14 @@ from graphql import ExecutionResult, GraphQLError, execute
 from graphql.execution.values import get_variable_values
 
 from gateway.api_schema import build_api_schema
-from gateway.errors import PlanningError
+from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
 from gateway.response import ResponseShaper
 from gateway.settings import GatewaySettings
-from gateway.supergraph import parse_supergraph
+from gateway.supergraph import parse_supergraph, with_subgraph_urls
 from gateway.transport import Transport
 
 _PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
@@ -62,7 +62,11 @@ class Gateway:
 
     def __init__(self, supergraph_sdl: str, settings: GatewaySettings | None = None) -> None:
         self.settings = settings or GatewaySettings()
-        self.supergraph = parse_supergraph(supergraph_sdl)
+        supergraph = parse_supergraph(supergraph_sdl)
+        try:
+            self.supergraph = with_subgraph_urls(supergraph, self.settings.subgraph_urls)
+        except SupergraphError as error:
+            raise SupergraphError(f"GATEWAY_SUBGRAPH_URLS: {error}") from None
         self.api_schema = build_api_schema(self.supergraph)
         self.shaper = ResponseShaper(self.api_schema)
         self.documents = _LRU(self.settings.document_cache_size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 
 class GatewaySettings(BaseSettings):
@@ -27,6 +27,11 @@ class GatewaySettings(BaseSettings):
     # Identical subgraph queries in flight at once (same body and forwarded headers) are sent
     # once and their answer shared.
     deduplicate_subgraph_queries: bool = True
+    # Subgraph name -> URL, replacing the supergraph's @join__graph urls (ports chosen at start).
+    subgraph_urls: dict[str, str] = {}
+    # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.
+    graphiql: bool = True
+    graphiql_default_headers: dict[str, str] = {}
 
 
 def load_settings(**overrides: object) -> GatewaySettings:
@@ -39,3 +44,5 @@ def load_settings(**overrides: object) -> GatewaySettings:
             name = "GATEWAY_" + "_".join(str(part) for part in item["loc"]).upper()
             lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
         raise SystemExit("\n".join(lines)) from None
+    except SettingsError as error:  # a dict or list setting that is not JSON
+        raise SystemExit(f"invalid gateway settings: {error}") from None

@@ -11,7 +11,7 @@ Both Federation 2 (`@link`, join v0.2-v0.5) and Federation 1 (`@core`, join v0.1
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -147,6 +147,23 @@ def parse_supergraph(sdl: str) -> Supergraph:
     except GraphQLError as error:
         raise SupergraphError(f"supergraph SDL does not parse: {error.message}") from None
     return _Reader(document).read()
+
+
+def with_subgraph_urls(supergraph: Supergraph, urls: Mapping[str, str]) -> Supergraph:
+    """A copy whose subgraphs, named as in `@join__graph(name:)`, are at `urls` instead; raise
+    SupergraphError naming any subgraph the supergraph does not have."""
+    names = {graph.name for graph in supergraph.graphs.values()}
+    unknown = sorted(set(urls) - names)
+    if unknown:
+        raise SupergraphError(
+            f"no subgraph named {', '.join(map(repr, unknown))} to give a url to "
+            f"(the supergraph has {', '.join(sorted(names))})"
+        )
+    graphs = {
+        key: replace(graph, url=urls.get(graph.name, graph.url))
+        for key, graph in supergraph.graphs.items()
+    }
+    return replace(supergraph, graphs=MappingProxyType(graphs))
 
 
 def _directive_args(directive: ConstDirectiveNode) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,8 +33,34 @@ def _start(
     log = open(os.path.join(log_dir, f"{service.name}.log"), "ab")  # noqa: SIM115 - the child owns it
     # A session of its own lets us signal the service and anything it spawned as one group.
     return subprocess.Popen(
-        service.argv, stdout=log, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+        service.argv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**environment, **service.environment},
+        start_new_session=True,
     )
+
+
+def _port_taken(host: str, port: int) -> bool:
+    # Bound as uvicorn binds (SO_REUSEADDR), so a port a stopped run left in TIME_WAIT is free.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _check_ports(services: list[Service], settings: LauncherSettings) -> None:
+    """Refuse to start on a taken port: a service there, answering its health check, would
+    pass for ours (a `make run` still running, say)."""
+    for service in services:
+        if _port_taken(settings.host, service.port):
+            raise SystemExit(
+                f"error: {service.name}: port {service.port} on {settings.host} is already in "
+                f"use; stop what holds it, or move every port with CITIZEN_BASE_PORT"
+            )
 
 
 def _healthy(url: str) -> bool:
@@ -92,6 +119,7 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
     if demo is not None:
         environment.setdefault("CITIZEN_DEV_PERSONAL_ID", demo)
     environment.setdefault("GATEWAY_EXPOSE_QUERY_PLAN", "true")
+    environment.setdefault("GATEWAY_GRAPHIQL_DEFAULT_HEADERS", '{"x-citizen-dev-identity": ""}')
     environment.setdefault(
         "GATEWAY_PROPAGATE_HEADERS",
         '["authorization", "traceparent", "tracestate", "x-citizen-dev-identity"]',
@@ -101,8 +129,9 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
 
 def main() -> int:
     settings = load_settings()
-    environment = _prepare_data(settings)
     services = platform_services(settings)
+    _check_ports(services, settings)
+    environment = _prepare_data(settings)
     processes: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)

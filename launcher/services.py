@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from launcher.settings import LauncherSettings
@@ -20,6 +22,7 @@ class Service:
     port: int
     health_path: str = "/health"
     public_path: str = "/"
+    environment: Mapping[str, str] = field(default_factory=dict)  # on top of the launcher's
 
     def url(self, host: str, path: str | None = None) -> str:
         return f"http://{host}:{self.port}{self.public_path if path is None else path}"
@@ -40,6 +43,10 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
         for port, agency in enumerate(AGENCIES, start=settings.base_port + AGENCY_PORT_OFFSET)
     ]
     auth_port = settings.base_port + 1
+    # The supergraph names fixed ports; the gateway is told where the subgraphs are this time.
+    # `consent` is the auth server's subgraph.
+    subgraph_urls = {agency.name: agency.url(host) for agency in agencies}
+    subgraph_urls["consent"] = f"http://{host}:{auth_port}/graphql"
     return [
         *agencies,
         Service(
@@ -63,5 +70,6 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
             ),
             port=gateway_port,
             public_path="/graphql",
+            environment={"GATEWAY_SUBGRAPH_URLS": json.dumps(subgraph_urls)},
         ),
     ]

@@ -3,8 +3,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,17 +101,3 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async with db.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await db.dispose()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """The Debian chromium binary, installed with apt-get when missing (CI runs as root)."""
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
-            check=True,
-            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
-        )
-    return path

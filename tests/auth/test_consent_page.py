@@ -15,9 +15,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from auth.app import create_app
-from tests.auth.cdp import Browser
 from tests.auth.conftest import make_settings
 from tests.auth.support import ANNA, PLATFORM_SECRET, Pkce, citizen_data, free_port, serve
+from tests.browser import Browser
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from gateway.pipeline import Gateway
+from gateway.settings import GatewaySettings
 from launcher.services import AGENCIES, platform_services
 from launcher.settings import LauncherSettings
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_agencies_start_before_the_gateway_on_their_own_ports() -> None:
@@ -13,3 +20,16 @@ def test_agencies_start_before_the_gateway_on_their_own_ports() -> None:
         assert service.argv[1:3] == ("-m", f"subgraphs.{service.name}")
         assert service.argv[-2:] == ("--port", str(service.port))
         assert service.health_path == "/health"
+
+
+def test_the_gateway_is_told_where_every_subgraph_of_the_supergraph_is() -> None:
+    """The supergraph names ports 4101...; whatever the base port, the launcher gives the
+    gateway this run's URL for each of its subgraphs (`consent` is the auth server)."""
+    services = {s.name: s for s in platform_services(LauncherSettings(base_port=5000))}
+    urls = json.loads(services["gateway"].environment["GATEWAY_SUBGRAPH_URLS"])
+    supergraph = (ROOT / "schema" / "supergraph.graphql").read_text()
+    gateway = Gateway(supergraph, GatewaySettings(subgraph_urls=urls))
+    assert {g.name: g.url for g in gateway.supergraph.graphs.values()} == {
+        **{name: f"http://127.0.0.1:{services[name].port}/graphql" for name in AGENCIES},
+        "consent": "http://127.0.0.1:5001/graphql",
+    }

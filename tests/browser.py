@@ -1,5 +1,6 @@
-"""A minimal Chrome DevTools Protocol driver for the consent page test: headless Debian
-chromium, one page, navigate / evaluate / screenshot. No browser is downloaded."""
+"""A minimal Chrome DevTools Protocol driver for the browser tests (the consent page, GraphiQL):
+headless Debian chromium, one page, navigate / evaluate / screenshot. No browser is downloaded;
+the `chromium` fixture in tests/conftest.py installs Debian's when it is missing."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--remote-debugging-port=0",
-    "--window-size=900,1400",
 ]
 
 
 class Browser:
-    def __init__(self, executable: str, user_data_dir: Path) -> None:
+    def __init__(
+        self, executable: str, user_data_dir: Path, window_size: tuple[int, int] = (900, 1400)
+    ) -> None:
         self.executable = executable
         self.user_data_dir = user_data_dir
+        self.window_size = window_size
         self._process: subprocess.Popen[bytes] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -41,7 +44,13 @@ class Browser:
     async def __aenter__(self) -> Browser:
         self._process = await asyncio.to_thread(
             subprocess.Popen,
-            [self.executable, *FLAGS, f"--user-data-dir={self.user_data_dir}", "about:blank"],
+            [
+                self.executable,
+                *FLAGS,
+                "--window-size={},{}".format(*self.window_size),
+                f"--user-data-dir={self.user_data_dir}",
+                "about:blank",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
