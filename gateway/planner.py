@@ -1,32 +1,37 @@
 """Stage 3: plan an operation over the supergraph model.
 
 A pure function from (supergraph, normalised operation, enabled override labels) to a
-QueryPlan. The planner walks the operation once, keeping a *fetch group* per (subgraph, place in
-the response) it has to ask:
+QueryPlan. The planner walks the operation once, filling one *fetch group* per request it
+needs (gateway/fetch_groups.py):
 
-- a field the current subgraph resolves at this place is added to the current group;
-- any other field makes the planner *jump*: it picks the subgraph that resolves the field
-  (preferring one already asked at this place, then the one resolving most sibling fields),
-  picks a `@key` of the entity that subgraph accepts and whose fields can be had here, adds
-  `__typename` and the key (and any `@requires` fields, planned the same way) to the current
-  group, and continues in an `_entities` group of the target subgraph;
-- abstract types are planned per possible runtime type the subgraph can return, which is what
-  lets implementations live in different subgraphs; an `@interfaceObject` subgraph is asked
-  with the interface's name as `__typename`, and the real type is fetched where it is known.
+- a field the current subgraph resolves at this place goes into the current group;
+- any other field makes the planner *jump*: it picks a subgraph that resolves the field and
+  accepts a `@key` the current group can provide (preferring one that reaches the field's
+  whole selection, then a request already planned at this place, a key at hand, and the
+  subgraph resolving most sibling fields), adds `__typename`, the key and any `@requires`
+  fields (planned the same way, so they may jump too) to the current group, and continues in
+  an `_entities` group of the target; when the subgraph is already asked about an enclosing
+  entity, the field is asked for through that entity instead of with a request of its own;
+- what a subgraph cannot reach below a value type (a field only other subgraphs have) is
+  fetched again from another subgraph at the nearest entity or root field;
+- abstract types are planned per runtime type the subgraph can return, which is what lets
+  implementations live in different subgraphs; an `@interfaceObject` subgraph is asked with
+  the interface's name as `__typename`, and the real type is fetched where it is known;
+- a root field several subgraphs resolve goes where a trial plan of it needs fewest fetches.
 
-Groups remember which groups must finish before them; the plan is then read off that graph.
+Groups record which groups must finish before them; the plan is read off that graph.
 """
-
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from gateway.errors import PlanningError
+from gateway.fetch_groups import FetchGroup, SelectionBuilder, copy_into, emit_plan
 from gateway.operation import INTROSPECTION_ROOT_FIELDS, Operation
-from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
-from gateway.selection import Field, InlineFragment, Selection, SelectionSet, print_selection_set
+from gateway.plan import QueryPlan
+from gateway.selection import Field, InlineFragment, Selection, SelectionSet
 from gateway.supergraph import FieldDef, FieldResolver, Key, Supergraph
 
 _MAX_JUMP_DEPTH = 32
@@ -39,82 +44,12 @@ def plan_operation(
     return _Planner(supergraph, operation, labels).plan()
 
 
-class _Builder:
-    """A selection set of a subgraph request under construction."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, tuple[Field, _Builder | None]] = {}
-        self.fragments: dict[str, _Builder] = {}
-
-    def field(self, item: Field, composite: bool) -> _Builder | None:
-        existing = self.entries.get(item.response_key)
-        if existing is not None:
-            known, child = existing
-            if known.name != item.name or known.arguments != item.arguments:
-                raise PlanningError(
-                    f"response key {item.response_key!r} is used for two different fields "
-                    f"({known.name}{known.arguments} and {item.name}{item.arguments}) where the "
-                    "gateway needs one of them for federation"
-                )
-            return child
-        child = _Builder() if composite else None
-        self.entries[item.response_key] = (item, child)
-        return child
-
-    def fragment(self, type_condition: str) -> _Builder:
-        child = self.fragments.get(type_condition)
-        if child is None:
-            child = self.fragments[type_condition] = _Builder()
-        return child
-
-    def __bool__(self) -> bool:
-        return bool(self.entries) or any(self.fragments.values())
-
-    def freeze(self) -> SelectionSet:
-        items: list[Selection] = []
-        for item, child in self.entries.values():
-            if child is None:
-                items.append(item)
-            else:
-                items.append(
-                    Field(
-                        item.response_key, item.name, item.arguments, item.variables, child.freeze()
-                    )
-                )
-        for condition, child in self.fragments.items():
-            if child:
-                items.append(InlineFragment(condition, child.freeze()))
-        return SelectionSet(tuple(items))
-
-    def variables(self) -> set[str]:
-        names: set[str] = set()
-        for item, child in self.entries.values():
-            names |= item.variables
-            if child is not None:
-                names |= child.variables()
-        for child in self.fragments.values():
-            names |= child.variables()
-        return names
-
-
-@dataclass
-class _Group:
-    index: int
-    graph: str
-    path: tuple[str, ...]
-    is_entity: bool
-    selection: _Builder = field(default_factory=_Builder)
-    requires: _Builder = field(default_factory=_Builder)
-    dependencies: set[int] = field(default_factory=set)
-    typename_rewrites: dict[str, str] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class _Place:
     """Where in a group's request and in the response the planner currently is."""
 
-    group: _Group
-    builder: _Builder
+    group: FetchGroup
+    builder: SelectionBuilder
     path: tuple[str, ...]
     provided: SelectionSet | None  # what an enclosing @provides makes local here
     anchor: _Anchor | None = None
@@ -148,8 +83,8 @@ class _Planner:
         self.possible = supergraph.possible_types
         self.operation = operation
         self.labels = labels
-        self.groups: list[_Group] = []
-        self.children: dict[tuple[int, str, tuple[str, ...], frozenset[int]], _Group] = {}
+        self.groups: list[FetchGroup] = []
+        self.children: dict[tuple[int, str, tuple[str, ...], frozenset[int]], FetchGroup] = {}
         self.planned_at: set[tuple[int, str, tuple[str, ...]]] = set()
         self.resolving: set[tuple[str, str]] = set()  # (type, field) jumps under way
         self.depth = 0
@@ -159,19 +94,27 @@ class _Planner:
     def plan(self) -> QueryPlan:
         root = self.operation.root_type
         fields = self.operation.selection_set.collect_fields(root, self.possible)
-        roots: list[_Group] = []
+        roots: list[FetchGroup] = []
         for item in fields.values():
             if item.name == "__typename" or item.name in INTROSPECTION_ROOT_FIELDS:
                 continue  # answered by the gateway from the API schema
             self._plan_root_field(root, item, fields, roots, frozenset())
-        return QueryPlan(self._emit(roots))
+        return QueryPlan(
+            emit_plan(
+                self.groups,
+                roots,
+                self.supergraph.graphs,
+                self.operation.kind,
+                self.operation.variable_definitions,
+            )
+        )
 
     def _plan_root_field(
         self,
         root: str,
         item: Field,
         siblings: Mapping[str, Field],
-        roots: list[_Group],
+        roots: list[FetchGroup],
         exclude: frozenset[str],
     ) -> None:
         graph = self._choose_root_graph(root, item, roots, exclude)
@@ -190,7 +133,7 @@ class _Planner:
             self._plan_root_field(root, missing, siblings, roots, exclude | {graph})
 
     def _choose_root_graph(
-        self, root: str, item: Field, roots: list[_Group], exclude: frozenset[str]
+        self, root: str, item: Field, roots: list[FetchGroup], exclude: frozenset[str]
     ) -> str:
         field_def = self._field_def(root, item.name)
         exclude = exclude | self.excluded
@@ -566,7 +509,7 @@ class _Planner:
             if found is None or not found[1]:
                 continue
             child = self._entity_group(anchor.place, anchor.type_name, graph, found[0], None, None)
-            builder: _Builder | None = child.selection.fragment(anchor.type_name)
+            builder: SelectionBuilder | None = child.selection.fragment(anchor.type_name)
             for _, step in anchor.chain:
                 assert builder is not None
                 builder = builder.field(step, composite=True)
@@ -710,7 +653,7 @@ class _Planner:
         key: Key,
         resolver: FieldResolver | None,
         via: str | None,
-    ) -> _Group:
+    ) -> FetchGroup:
         """The `_entities` group of `target` at this place, with the representation (the
         key and any @requires fields) planned into the current group first. Fields whose
         requirements come from the same groups share one request."""
@@ -730,9 +673,9 @@ class _Planner:
         child.dependencies |= deps | {place.group.index}
         representation = child.requires.fragment(type_name)
         representation.field(_TYPENAME, composite=False)
-        _copy_into(representation, key.selection_set)
+        copy_into(representation, key.selection_set)
         if required is not None:
-            _copy_into(representation, required)
+            copy_into(representation, required)
         if via is not None:
             child.typename_rewrites[type_name] = via
         return child
@@ -755,124 +698,14 @@ class _Planner:
     def _graph_name(self, graph: str) -> str:
         return self.supergraph.graphs[graph].name
 
-    def _new_group(self, graph: str, path: tuple[str, ...], *, is_entity: bool) -> _Group:
-        group = _Group(len(self.groups), graph, path, is_entity)
+    def _new_group(self, graph: str, path: tuple[str, ...], *, is_entity: bool) -> FetchGroup:
+        group = FetchGroup(len(self.groups), graph, path, is_entity)
         self.groups.append(group)
         return group
-
-    # -- emitting the plan -------------------------------------------------------------------
-
-    def _emit(self, roots: list[_Group]) -> PlanNode | None:
-        live = [g for g in self.groups if g.selection]
-        if not live:
-            return None
-        descendants = {root.index: self._descendants(root, live) for root in roots}
-        if self.operation.kind == "mutation":
-            nodes = [self._emit_stages([root, *descendants[root.index]]) for root in roots]
-            return _sequence(nodes)
-        return self._emit_stages(live)
-
-    def _descendants(self, root: _Group, live: list[_Group]) -> list[_Group]:
-        reached = {root.index}
-        found: list[_Group] = []
-        changed = True
-        while changed:
-            changed = False
-            for group in live:
-                if group.index not in reached and group.dependencies & reached:
-                    reached.add(group.index)
-                    found.append(group)
-                    changed = True
-        return found
-
-    def _emit_stages(self, groups: list[_Group]) -> PlanNode:
-        """Turn groups into nodes: stages of parallel fetches, where fetches of one stage that
-        send the same request share it; a tree instead when each group waits for one other
-        and no request is shared."""
-        members = {g.index for g in groups}
-        parents = {g.index: g.dependencies & members for g in groups}
-        staged = self._emit_staged(groups, parents)
-        if all(len(p) <= 1 for p in parents.values()) and len(QueryPlan(staged).fetches()) == len(
-            groups
-        ):
-            # Nothing to share between places: a tree lets each branch go on without
-            # waiting for the slowest fetch of its stage.
-            by_parent: dict[int | None, list[_Group]] = {}
-            for group in groups:
-                parent = next(iter(parents[group.index]), None)
-                by_parent.setdefault(parent, []).append(group)
-            return _parallel([self._emit_tree(g, by_parent) for g in by_parent.get(None, [])])
-        return staged
-
-    def _emit_staged(self, groups: list[_Group], parents: dict[int, set[int]]) -> PlanNode:
-        depth: dict[int, int] = {}
-
-        def depth_of(group: _Group) -> int:
-            if group.index not in depth:
-                depth[group.index] = 0  # guards against cycles while recursing
-                depth[group.index] = 1 + max(
-                    (depth_of(self.groups[i]) for i in parents[group.index]), default=-1
-                )
-            return depth[group.index]
-
-        stages: dict[int, list[PlanNode]] = {}
-        for group in groups:
-            stages.setdefault(depth_of(group), []).append(self._fetch_node(group))
-        return _sequence([_parallel(_merge_flattens(stages[d])) for d in sorted(stages)])
-
-    def _emit_tree(self, group: _Group, by_parent: dict[int | None, list[_Group]]) -> PlanNode:
-        node = self._fetch_node(group)
-        children = by_parent.get(group.index, [])
-        if not children:
-            return node
-        return _sequence([node, _parallel([self._emit_tree(c, by_parent) for c in children])])
-
-    def _fetch_node(self, group: _Group) -> PlanNode:
-        graph = self.supergraph.graphs[group.graph]
-        selection = group.selection.freeze()
-        variables = sorted(group.selection.variables())
-        definitions = [self.operation.variable_definitions[v] for v in variables]
-        if group.is_entity:
-            requires = group.requires.freeze()
-            definitions.insert(0, "$representations: [_Any!]!")
-            body = (
-                "{_entities(representations: $representations)"
-                + print_selection_set(selection)
-                + "}"
-            )
-            kind = "query"
-        else:
-            requires = None
-            body = print_selection_set(selection)
-            kind = self.operation.kind
-        head = kind + ("(" + ", ".join(definitions) + ")" if definitions else "")
-        fetch = Fetch(
-            service_name=graph.name,
-            url=graph.url,
-            operation=f"{head} {body}",
-            operation_kind=kind,
-            variable_usages=tuple(variables),
-            selection_set=selection,
-            requires=requires,
-            typename_rewrites=dict(group.typename_rewrites),
-        )
-        return Flatten((group.path,), fetch) if group.is_entity else fetch
 
 
 def _child_path(path: tuple[str, ...], key: str, list_depth: int) -> tuple[str, ...]:
     return (*path, key, *("@",) * list_depth)
-
-
-def _copy_into(builder: _Builder, selection_set: SelectionSet) -> None:
-    for item in selection_set.items:
-        if isinstance(item, Field):
-            child = builder.field(item, composite=item.selection_set is not None)
-            if child is not None and item.selection_set is not None:
-                _copy_into(child, item.selection_set)
-        elif item.type_condition is None:
-            _copy_into(builder, item.selection_set)
-        else:
-            _copy_into(builder.fragment(item.type_condition), item.selection_set)
 
 
 def _extend(anchor: _Anchor | None, step: tuple[str, Field]) -> _Anchor | None:
@@ -908,39 +741,3 @@ def _has_type_specific(selection_set: SelectionSet, interface: str) -> bool:
         )
         for item in selection_set.items
     )
-
-
-def _merge_flattens(nodes: list[PlanNode]) -> list[PlanNode]:
-    """Entity fetches of one stage that send the same request to the same subgraph become
-    one request carrying the representations from all their places."""
-    merged: dict[tuple[object, ...], Flatten] = {}
-    result: list[PlanNode] = []
-    for node in nodes:
-        if not isinstance(node, Flatten):
-            result.append(node)
-            continue
-        fetch = node.node
-        key = (fetch.url, fetch.operation, fetch.requires, tuple(fetch.typename_rewrites.items()))
-        existing = merged.get(key)
-        if existing is None:
-            merged[key] = node
-            result.append(node)
-        else:
-            combined = Flatten(existing.paths + node.paths, fetch)
-            result[result.index(existing)] = combined
-            merged[key] = combined
-    return result
-
-
-def _sequence(nodes: list[PlanNode]) -> PlanNode:
-    flat: list[PlanNode] = []
-    for node in nodes:
-        flat.extend(node.nodes if isinstance(node, Sequence) else (node,))
-    return flat[0] if len(flat) == 1 else Sequence(tuple(flat))
-
-
-def _parallel(nodes: list[PlanNode]) -> PlanNode:
-    flat: list[PlanNode] = []
-    for node in nodes:
-        flat.extend(node.nodes if isinstance(node, Parallel) else (node,))
-    return flat[0] if len(flat) == 1 else Parallel(tuple(flat))
