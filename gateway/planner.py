@@ -21,6 +21,7 @@ needs (gateway/fetch_groups.py):
 
 Groups record which groups must finish before them; the plan is read off that graph.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -240,7 +241,7 @@ class _Planner:
             if missing is not None:
                 field_def = self._field_def(type_name, item.name)
                 deps |= self._jump(
-                    place, type_name, missing, field_def, fields, exclude=place.group.graph
+                    place, type_name, missing, field_def, fields, frozenset({place.group.graph})
                 )
         return deps
 
@@ -430,7 +431,7 @@ class _Planner:
         item: Field,
         field_def: FieldDef,
         siblings: Mapping[str, Field],
-        exclude: str | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> set[int]:
         self.depth += 1
         if self.depth > _MAX_JUMP_DEPTH:
@@ -453,6 +454,23 @@ class _Planner:
             nested: set[int] = set()
             if item.selection_set is not None and child_builder is not None:
                 provided = resolver.provides if resolver is not None else None
+                selection, missing = self._split_reachable(
+                    target, target_field.type_name, item.selection_set, provided
+                )
+                if missing is not None and not self._reachable_by_reentry(
+                    target, target_field.type_name, missing, provided
+                ):
+                    # A value type split across subgraphs: what the target lacks comes
+                    # through another subgraph resolving this field.
+                    nested |= self._jump(
+                        place,
+                        type_name,
+                        _with_selection(item, missing),
+                        field_def,
+                        siblings,
+                        exclude | {target},
+                    )
+                    item = _with_selection(item, selection or SelectionSet((_TYPENAME,)))
                 inner = _Place(
                     child,
                     child_builder,
@@ -462,7 +480,8 @@ class _Planner:
                 own_type = resolver.type_name if resolver is not None else None
                 if own_type is not None and self.types[target_field.type_name].is_abstract:
                     child_builder.field(_TYPENAME, composite=False)
-                nested = self._plan_selection(
+                assert item.selection_set is not None
+                nested |= self._plan_selection(
                     inner, own_type or target_field.type_name, item.selection_set
                 )
             return {child.index} | nested
@@ -551,14 +570,14 @@ class _Planner:
         item: Field,
         field_def: FieldDef,
         siblings: Mapping[str, Field],
-        exclude: str | None,
+        exclude: frozenset[str],
     ) -> tuple[str, str | None, FieldResolver, Key]:
         """Pick the subgraph to jump to: one that accepts a key we can provide, preferring a
         request already planned at this place, a key available without another jump, then
         the subgraph resolving most sibling fields."""
         candidates: list[tuple[str, str | None, FieldResolver]] = []
         for graph, resolver in field_def.resolvers.items():
-            if graph != exclude and self._active(resolver):
+            if graph not in exclude and self._active(resolver):
                 candidates.append((graph, None, resolver))
         for interface in sorted(self.types[type_name].interfaces):
             own = self.types[interface].fields.get(item.name)
@@ -566,7 +585,7 @@ class _Planner:
                 continue
             for graph in sorted(self.types[interface].interface_object_in):
                 via_resolver = own.resolvers.get(graph)
-                if via_resolver is not None and graph != exclude and self._active(via_resolver):
+                if via_resolver is not None and graph not in exclude and self._active(via_resolver):
                     candidates.append((graph, interface, via_resolver))
         scored = []
         for order, (graph, via, resolver) in enumerate(candidates):
