@@ -85,7 +85,7 @@ class _Planner:
         self.operation = operation
         self.labels = labels
         self.groups: list[FetchGroup] = []
-        self.children: dict[tuple[int, str, tuple[str, ...], frozenset[int]], FetchGroup] = {}
+        self.children: dict[tuple[int, str, tuple[str, ...], frozenset[int]], list[FetchGroup]] = {}
         self.planned_at: set[tuple[int, str, tuple[str, ...]]] = set()
         self.resolving: set[tuple[str, str]] = set()  # (type, field) jumps under way
         self.depth = 0
@@ -684,10 +684,16 @@ class _Planner:
             deps |= self._plan_selection(place, type_name, required)
         deps.discard(place.group.index)
         lookup = (place.group.index, target, place.path, frozenset(deps))
-        child = self.children.get(lookup)
+        candidates = self.children.setdefault(lookup, [])
+        child = next(
+            (g for g in candidates if not _conflicts(g.requires.fragment(type_name), required)),
+            None,
+        )
         if child is None:
+            # A representation carries each field once: requirements of one field with
+            # different arguments (a price in USD and in EUR) need requests of their own.
             child = self._new_group(target, place.path, is_entity=True)
-            self.children[lookup] = child
+            candidates.append(child)
             self.planned_at.add((place.group.index, target, place.path))
         child.dependencies |= deps | {place.group.index}
         representation = child.requires.fragment(type_name)
@@ -732,6 +738,17 @@ def _extend(anchor: _Anchor | None, step: tuple[str, Field]) -> _Anchor | None:
         return None
     return _Anchor(
         anchor.place, anchor.type_name, (*anchor.chain, step), _extend(anchor.outer, step)
+    )
+
+
+def _conflicts(representation: SelectionBuilder, required: SelectionSet | None) -> bool:
+    """Whether a required field is already in the representation with other arguments."""
+    if required is None:
+        return False
+    present = {item.name: item.arguments for item, _ in representation.entries.values()}
+    return any(
+        isinstance(item, Field) and present.get(item.name, item.arguments) != item.arguments
+        for item in required.items
     )
 
 
