@@ -61,7 +61,7 @@ class Executor:
             deduplicate=fetch.operation_kind == "query",
         )
         if response.data:
-            _merge(state.data, response.data)
+            _merge(state.data, _unalias(response.data) if fetch.unalias else response.data)
         if not response.delivered:
             first_key = _first_response_key(fetch.selection_set)
             for error in response.errors:
@@ -103,6 +103,8 @@ class Executor:
             fetch.service_name, fetch.url, body, state.headers, deduplicate=True
         )
         results = (response.data or {}).get("_entities")
+        if fetch.unalias and isinstance(results, list):
+            results = _unalias(results)
         if isinstance(results, list):
             for index, result in enumerate(results[: len(targets)]):
                 if isinstance(result, dict):
@@ -225,6 +227,20 @@ def _collect_with_paths(
                 following.append((value[step], [*at, step]))
         current = following
     return [(value, at) for value, at in current if isinstance(value, dict)]
+
+
+def _unalias(value: Any) -> Any:
+    """Rename `<key>__alias_<n>` keys back to `<key>` (the planner's way round a subgraph
+    refusing one key for fields of different types in sibling fragments)."""
+    if isinstance(value, list):
+        return [_unalias(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    renamed: dict[str, Any] = {}
+    for key, inner in value.items():
+        original, marker, number = key.rpartition("__alias_")
+        renamed[original if marker and number.isdigit() else key] = _unalias(inner)
+    return renamed
 
 
 def _merge(target: dict[str, Any], source: dict[str, Any]) -> None:

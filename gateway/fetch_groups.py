@@ -84,6 +84,9 @@ class FetchGroup:
     selection: SelectionBuilder = field(default_factory=SelectionBuilder)
     requires: SelectionBuilder = field(default_factory=SelectionBuilder)
     dependencies: set[int] = field(default_factory=set)
+    # Response keys renamed to `<key>__alias_<n>` because fragments of one selection ask
+    # for fields of different types under that key (a subgraph would refuse the request).
+    aliased: bool = False
     typename_rewrites: dict[str, str] = field(default_factory=dict)
 
 
@@ -207,6 +210,7 @@ class _Emitter:
             selection_set=selection,
             requires=requires,
             typename_rewrites=dict(group.typename_rewrites),
+            unalias=group.aliased,
         )
         return Flatten((group.path,), fetch) if group.is_entity else fetch
 

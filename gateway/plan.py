@@ -30,6 +30,8 @@ class Fetch:
     requires: SelectionSet | None = None
     # Representations' __typename rewritten, for subgraphs that see an @interfaceObject.
     typename_rewrites: Mapping[str, str] = field(default_factory=dict)
+    # The answer holds keys `<key>__alias_<n>` to be renamed back to `<key>`.
+    unalias: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,8 @@ def _node_json(node: PlanNode) -> dict[str, Any]:
         }
         if node.requires is not None:
             data["requires"] = _selection_json(node.requires)
+        if node.unalias:
+            data["outputRewrites"] = [{"kind": "KeyRenamer", "pattern": "<key>__alias_<n>"}]
         if node.typename_rewrites:
             data["inputRewrites"] = [
                 {

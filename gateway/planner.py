@@ -202,7 +202,44 @@ class _Planner:
                 place.group, place.builder.fragment(runtime), place.path, place.provided
             )
             deps |= self._plan_fields(fragment, runtime, fields)
+        self._alias_conflicts(place.group, place.builder)
         return deps
+
+    def _alias_conflicts(self, group: FetchGroup, builder: SelectionBuilder) -> None:
+        """Sibling fragments may ask for one response key with different types in this
+        subgraph (`ID` on one type, `ID!` on another), which GraphQL validation refuses:
+        keep the first type's key and rename the others, for the executor to rename back."""
+        types_by_key: dict[str, list[str]] = {}
+        for runtime, fragment in builder.fragments.items():
+            for key, (item, _) in fragment.entries.items():
+                if item.name == "__typename":
+                    continue
+                type_ref = self._type_in(group.graph, runtime, item.name)
+                if type_ref not in types_by_key.setdefault(key, []):
+                    types_by_key[key].append(type_ref)
+        for key, type_refs in types_by_key.items():
+            if len(type_refs) < 2:
+                continue
+            group.aliased = True
+            for runtime, fragment in builder.fragments.items():
+                entry = fragment.entries.get(key)
+                if entry is None:
+                    continue
+                number = type_refs.index(self._type_in(group.graph, runtime, entry[0].name))
+                if number > 0:
+                    item, child = fragment.entries.pop(key)
+                    alias = f"{key}__alias_{number}"
+                    fragment.entries[alias] = (
+                        Field(alias, item.name, item.arguments, item.variables, item.selection_set),
+                        child,
+                    )
+
+    def _type_in(self, graph: str, type_name: str, field_name: str) -> str:
+        field_def = self.types[type_name].fields[field_name]
+        resolver = field_def.resolvers.get(graph)
+        if resolver is not None and resolver.type_ref is not None:
+            return resolver.type_ref
+        return field_def.type_ref
 
     def _plan_interface_object(
         self, place: _Place, interface: str, selection_set: SelectionSet

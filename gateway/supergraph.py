@@ -37,6 +37,7 @@ from graphql import (
     UnionTypeDefinitionNode,
     parse,
     parse_type,
+    print_ast,
     value_from_ast_untyped,
 )
 
@@ -78,9 +79,10 @@ class FieldResolver:
     graph: str
     requires: SelectionSet | None = None
     provides: SelectionSet | None = None
-    # The named type where the subgraph's differs from the supergraph's (a member of a union,
-    # an implementation of an interface).
+    # Where the subgraph's type differs from the supergraph's: the named type (a member of a
+    # union, an implementation of an interface) and the full type (nullability may differ).
     type_name: str | None = None
+    type_ref: str | None = None
     # Progressive @override: resolvable here only when the label is (or is not) enabled.
     enabled_by_label: str | None = None
     disabled_by_label: str | None = None
@@ -92,6 +94,7 @@ class FieldDef:
     type_name: str  # the named type, wrappers removed
     list_depth: int
     non_null: bool
+    type_ref: str  # the full type, as printed: "[Product!]!"
     resolvers: Mapping[str, FieldResolver]
     external_in: frozenset[str]  # graphs that declare it @external (usable when provided)
     requires_scopes: tuple[tuple[str, ...], ...] = ()
@@ -463,7 +466,13 @@ class _Reader:
                 own_type = _unwrap(parse_type(str(args["type"])))[0]
                 own_type = None if own_type == named else own_type
             resolvers[graph] = FieldResolver(
-                graph, requires, provides, own_type, enabled_by, disabled_by
+                graph,
+                requires,
+                provides,
+                own_type,
+                str(args["type"]) if args.get("type") else None,
+                enabled_by,
+                disabled_by,
             )
         if self.join_version == "v0.1" and owner is not None:
             # Federation 1 lists @external fields nowhere; extension subgraphs can still
@@ -476,6 +485,7 @@ class _Reader:
         return FieldDef(
             name=name,
             type_name=named,
+            type_ref=print_ast(node.type),
             list_depth=depth,
             non_null=non_null,
             resolvers=MappingProxyType(resolvers),
