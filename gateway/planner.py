@@ -437,9 +437,18 @@ class _Planner:
         return False
 
     def _jumpable(
-        self, graph: str, type_name: str, field_name: str, provided: SelectionSet | None
+        self,
+        graph: str,
+        type_name: str,
+        field_name: str,
+        provided: SelectionSet | None,
+        seen: frozenset[tuple[str, str]] = frozenset(),
     ) -> bool:
-        """Whether some other subgraph resolves the field and takes a key `graph` can give."""
+        """Whether some other subgraph resolves the field and takes a key that `graph` can
+        give, directly or by fetching the key's fields through further jumps."""
+        if (type_name, field_name) in seen or len(seen) > _MAX_JUMP_DEPTH:
+            return False
+        seen = seen | {(type_name, field_name)}
         type_def = self.types[type_name]
         field_def = type_def.fields[field_name]
         routes = [(g, type_name) for g, r in field_def.resolvers.items() if self._active(r)]
@@ -453,11 +462,42 @@ class _Planner:
                 )
         for target, entity_type in routes:
             for key in self.types[entity_type].keys.get(target, ()):
-                if key.resolvable and self._locally_available(
-                    graph, type_name, key.selection_set, provided
+                if key.resolvable and self._obtainable(
+                    graph, type_name, key.selection_set, provided, seen
                 ):
                     return True
         return False
+
+    def _obtainable(
+        self,
+        graph: str,
+        type_name: str,
+        selection_set: SelectionSet,
+        provided: SelectionSet | None,
+        seen: frozenset[tuple[str, str]],
+    ) -> bool:
+        """Whether these fields can be had at a place of `graph`, locally or by jumps."""
+        type_def = self.types.get(type_name)
+        if type_def is None:
+            return False
+        for item in selection_set.collect_fields(type_name, self.possible).values():
+            if item.name == "__typename":
+                continue
+            field_def = type_def.fields.get(item.name)
+            if field_def is None:
+                return False
+            local = self._resolves(graph, type_name, item.name) or (
+                self._provided_field(provided, type_name, item.name) is not None
+            )
+            if not local:
+                if not self._jumpable(graph, type_name, item.name, provided, seen):
+                    return False
+                continue
+            if item.selection_set is not None and not self._obtainable(
+                graph, field_def.type_name, item.selection_set, None, seen
+            ):
+                return False
+        return True
 
     # -- jumping between subgraphs -----------------------------------------------------------
 
