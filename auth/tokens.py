@@ -19,6 +19,8 @@ from auth.keys import KeyStore
 from auth.revocation import RevocationPublisher
 
 ACCESS_TOKEN_TYP = "at+jwt"
+# Tolerated difference between this server's clock and an issuer's, for `nbf` only.
+_CLOCK_SKEW_SECONDS = 30
 
 
 def hash_token(value: str) -> str:
@@ -260,8 +262,12 @@ class AccessTokenVerifier:
         aud = claims.get("aud")
         if self.audience not in (aud if isinstance(aud, list) else [aud]):
             raise InvalidAccessToken("wrong audience")
-        if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
+        now = time.time()
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
             raise InvalidAccessToken("expired")
+        nbf = claims.get("nbf")
+        if nbf is not None and (not isinstance(nbf, int) or nbf > now + _CLOCK_SKEW_SECONDS):
+            raise InvalidAccessToken("not valid yet")
         return claims
 
     async def verify(self, token: str) -> tuple[dict[str, Any], TokenRecord]:

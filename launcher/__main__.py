@@ -140,8 +140,10 @@ def main() -> int:
             process = _start(service, environment, settings.data_dir / "logs")
             processes.append(process)
             _wait_healthy(service, process, settings)
+        print(f"GraphiQL: {services[-1].url(settings.host)}", flush=True)
+        for service in services:
             print(f"  {service.name:<20} {service.url(settings.host)}", flush=True)
-        print(f"ready: GraphiQL at {services[-1].url(settings.host)} (Ctrl-C stops)", flush=True)
+        print("ready (Ctrl-C stops)", flush=True)
         while True:
             for service, process in zip(services, processes, strict=True):
                 if process.poll() is not None:

@@ -165,10 +165,12 @@ def _service(launcher: Launcher, name: str) -> Service:
 def test_start_query_and_stop_with_ctrl_c(launch: Callable[..., Launcher], data_dir: Path) -> None:
     base = _free_base_port()
     launcher = launch(base)
-    ready = launcher.wait_for_line("ready:", READY_SECONDS)
+    launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
     gateway = _service(launcher, "gateway")
-    assert gateway.url(HOST) == f"http://{HOST}:{base}/graphql" in ready
     printed = "".join(launcher.lines)
+    # GraphiQL comes first: it is what a developer opens.
+    assert f"GraphiQL: http://{HOST}:{base}/graphql\n" in printed
+    assert printed.index("GraphiQL:") < printed.index("  population")
     for service in launcher.services:
         assert re.search(rf"^  {service.name} +{re.escape(service.url(HOST))}$", printed, re.M)
         health = httpx.get(service.url(HOST, service.health_path), timeout=10)
@@ -225,5 +227,5 @@ def test_a_service_that_dies_while_starting_stops_the_rest(
     for service in launcher.services[:-1]:  # all but the gateway were up
         assert f"  {service.name} " in output
     assert "error: gateway exited with code 1 before it was healthy" in output
-    assert "ready:" not in output
+    assert "ready (Ctrl-C stops)" not in output
     assert not _processes_of(data_dir)
