@@ -1,4 +1,4 @@
-"""`python -m bench [run|compose|subgraphs|load|micro]`; `run` is the default (make bench)."""
+"""`python -m bench [run|compose|subgraphs|load|micro|clients]`; `run` is the default."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def _compose(args: argparse.Namespace) -> int:
         cwd=gateways.NODE_DIR,
         check=False,
     ).returncode
+
+
+def _clients(args: argparse.Namespace) -> int:
+    from bench import http_clients
+
+    return http_clients.main(args.concurrency, args.requests)
 
 
 def _subgraphs(args: argparse.Namespace) -> int:
@@ -130,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     micro.add_argument("--supergraph", type=Path, required=True)
     micro.add_argument("--plans", type=int, default=10_000)
     micro.set_defaults(handler=_micro)
+
+    clients = commands.add_parser("clients", help="aiohttp against httpx as subgraph client")
+    clients.add_argument("--concurrency", type=int, nargs="+", default=[1, 100])
+    clients.add_argument("--requests", type=int, default=20_000)
+    clients.set_defaults(handler=_clients)
 
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):
