@@ -62,3 +62,13 @@ def test_smoke_run_of_our_gateway(tmp_path: Path) -> None:
     assert ours["peak_rss_mb"] > 0
     assert (tmp_path / "results.json").exists()
     assert "ours (Python)" in (tmp_path / "results.md").read_text()
+
+
+def test_client_comparison_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import http_clients
+
+    assert http_clients.main([4], 200) == 0
+    lines = capsys.readouterr().out.splitlines()
+    measured = {line.split()[0] for line in lines[1:]}
+    assert measured == {"aiohttp", "httpx"}
+    assert all(float(line.split()[2]) > 0 for line in lines[1:])
