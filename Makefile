@@ -6,20 +6,31 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck unit bench bench-smoke compose clean
+.PHONY: install lock run test lint typecheck unit bench compose clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
-$(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked --python $(PYTHON) --quiet
+# requirements.lock pins every package with its hashes (no download addresses); the project
+# itself is put on the venv's path with a .pth file, so no build backend is fetched.
+$(VENV)/.installed: $(UV) pyproject.toml requirements.lock
+	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(PY) -c "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'citizen_account.pth').write_text('$(CURDIR)\n')"
 	touch $@
 
 install: $(VENV)/.installed
+
+# After changing dependencies in pyproject.toml: re-resolve and write both lock files.
+lock: $(UV)
+	$(UV) lock --python $(PYTHON)
+	$(UV) export --locked --all-groups --no-emit-project --format requirements-txt \
+		--quiet --output-file requirements.lock
+	$(UV) export --locked --no-dev --no-emit-project --format requirements-txt \
+		--quiet --output-file docker/requirements.lock
 
 run: install
 	$(PY) -m launcher
