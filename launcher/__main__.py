@@ -140,7 +140,8 @@ def main() -> int:
             process = _start(service, environment, settings.data_dir / "logs")
             processes.append(process)
             _wait_healthy(service, process, settings)
-        print(f"GraphiQL: {services[-1].url(settings.host)}", flush=True)
+            print(f"  {service.name:<20} healthy", flush=True)
+        print(f"\nGraphiQL: {services[-1].url(settings.host)}", flush=True)
         for service in services:
             print(f"  {service.name:<20} {service.url(settings.host)}", flush=True)
         print("ready (Ctrl-C stops)", flush=True)
