@@ -32,10 +32,10 @@ from gateway.errors import PlanningError
 from gateway.fetch_groups import FetchGroup, SelectionBuilder, copy_into, emit_plan
 from gateway.operation import INTROSPECTION_ROOT_FIELDS, Operation
 from gateway.plan import QueryPlan
+from gateway.reachability import MAX_JUMP_DEPTH, Reachability
 from gateway.selection import Field, InlineFragment, Selection, SelectionSet
 from gateway.supergraph import FieldDef, FieldResolver, Key, Supergraph
 
-_MAX_JUMP_DEPTH = 32
 _TYPENAME = Field("__typename", "__typename", "", frozenset(), None)
 
 
@@ -77,6 +77,7 @@ class _Planner:
         excluded: frozenset[str] = frozenset(),
     ) -> None:
         self.supergraph = supergraph
+        self.reach = Reachability(supergraph, labels)
         # For trial plans: the root field's subgraph, and subgraphs already tried for it.
         self.forced = forced or {}
         self.excluded = excluded
@@ -141,7 +142,7 @@ class _Planner:
         candidates = [
             g
             for g, r in field_def.resolvers.items()
-            if self._active(r) and not r.requires and g not in exclude
+            if self.reach.active(r) and not r.requires and g not in exclude
         ]
         if not candidates:
             raise PlanningError(f"no subgraph resolves {root}.{item.name}")
@@ -298,8 +299,8 @@ class _Planner:
             return None
         field_def = self._field_def(type_name, item.name)
         resolver = field_def.resolvers.get(place.group.graph)
-        local = resolver is not None and self._active(resolver) and resolver.requires is None
-        provided = self._provided_field(place.provided, type_name, item.name)
+        local = resolver is not None and self.reach.active(resolver) and resolver.requires is None
+        provided = self.reach.provided_field(place.provided, type_name, item.name)
         if not (local or provided is not None):
             deps |= self._jump(place, type_name, item, field_def, siblings)
             return None
@@ -314,11 +315,11 @@ class _Planner:
             inner_provided = None
         selection: SelectionSet | None = item.selection_set
         missing: SelectionSet | None = None
-        if self._can_reenter(type_name, place.group.graph, place.provided):
-            selection, missing = self._split_reachable(
+        if self.reach.can_reenter(type_name, place.group.graph, place.provided):
+            selection, missing = self.reach.split(
                 place.group.graph, field_def.type_name, item.selection_set, inner_provided
             )
-            if missing is not None and self._reachable_by_reentry(
+            if missing is not None and self.reach.reachable_by_reentry(
                 place.group.graph, field_def.type_name, missing, inner_provided
             ):
                 selection, missing = item.selection_set, None
@@ -342,163 +343,6 @@ class _Planner:
             return None
         return Field(item.response_key, item.name, item.arguments, item.variables, missing)
 
-    def _can_reenter(self, type_name: str, graph: str, provided: SelectionSet | None) -> bool:
-        """Whether another subgraph could fetch fields of this type at this place: it is a
-        root type, or an entity whose key this subgraph can hand to another one."""
-        if type_name in self.supergraph.root_types.values():
-            return True
-        return any(
-            key.resolvable
-            and self._locally_available(graph, type_name, key.selection_set, provided)
-            for g, keys in self.types[type_name].keys.items()
-            if g != graph
-            for key in keys
-        )
-
-    def _split_reachable(
-        self,
-        graph: str,
-        type_name: str,
-        selection_set: SelectionSet,
-        provided: SelectionSet | None,
-    ) -> tuple[SelectionSet | None, SelectionSet | None]:
-        """Split a selection into what `graph` can reach from here and what it cannot.
-
-        Reaching means resolving locally or jumping on through a key this subgraph can
-        provide. What cannot be reached (a value type's field this subgraph lacks, an
-        entity whose key it cannot return) must be fetched from another subgraph that
-        resolves the enclosing field."""
-        type_def = self.types[type_name]
-        if type_def.is_abstract:
-            return selection_set, None
-        present: list[Selection] = []
-        missing: list[Selection] = []
-        for item in selection_set.collect_fields(type_name, self.possible).values():
-            if item.name == "__typename":
-                present.append(item)
-                continue
-            field_def = type_def.fields.get(item.name)
-            if field_def is None:
-                missing.append(item)
-                continue
-            resolver = field_def.resolvers.get(graph)
-            local = resolver is not None and self._active(resolver) and resolver.requires is None
-            provided_here = self._provided_field(provided, type_name, item.name)
-            if not (local or provided_here is not None):
-                if self._jumpable(graph, type_name, item.name, provided):
-                    present.append(item)
-                else:
-                    missing.append(item)
-                continue
-            if item.selection_set is None:
-                present.append(item)
-                continue
-            if local and resolver is not None and resolver.provides is not None:
-                inner_provided: SelectionSet | None = resolver.provides
-            elif provided_here is not None and provided_here.selection_set is not None:
-                inner_provided = provided_here.selection_set
-            else:
-                inner_provided = None
-            inner_present, inner_missing = self._split_reachable(
-                graph, field_def.type_name, item.selection_set, inner_provided
-            )
-            if inner_missing is not None and self._reachable_by_reentry(
-                graph, field_def.type_name, inner_missing, inner_provided
-            ):
-                present.append(item)  # the planner re-enters that entity from elsewhere
-                continue
-            if inner_present is not None and inner_present.items:
-                present.append(_with_selection(item, inner_present))
-            if inner_missing is not None:
-                missing.append(_with_selection(item, inner_missing))
-        return (
-            SelectionSet(tuple(present)),
-            SelectionSet(tuple(missing)) if missing else None,
-        )
-
-    def _reachable_by_reentry(
-        self,
-        graph: str,
-        type_name: str,
-        missing: SelectionSet,
-        provided: SelectionSet | None,
-    ) -> bool:
-        """Whether an entity's missing fields can be had by handing its key to another
-        subgraph that reaches all of them."""
-        for target, keys in self.types[type_name].keys.items():
-            if target == graph or not any(
-                key.resolvable
-                and self._locally_available(graph, type_name, key.selection_set, provided)
-                for key in keys
-            ):
-                continue
-            if self._split_reachable(target, type_name, missing, None)[1] is None:
-                return True
-        return False
-
-    def _jumpable(
-        self,
-        graph: str,
-        type_name: str,
-        field_name: str,
-        provided: SelectionSet | None,
-        seen: frozenset[tuple[str, str]] = frozenset(),
-    ) -> bool:
-        """Whether some other subgraph resolves the field and takes a key that `graph` can
-        give, directly or by fetching the key's fields through further jumps."""
-        if (type_name, field_name) in seen or len(seen) > _MAX_JUMP_DEPTH:
-            return False
-        seen = seen | {(type_name, field_name)}
-        type_def = self.types[type_name]
-        field_def = type_def.fields[field_name]
-        routes = [(g, type_name) for g, r in field_def.resolvers.items() if self._active(r)]
-        for interface in type_def.interfaces:
-            own = self.types[interface].fields.get(field_name)
-            if own is not None:
-                routes.extend(
-                    (g, interface)
-                    for g in self.types[interface].interface_object_in
-                    if g in own.resolvers
-                )
-        for target, entity_type in routes:
-            for key in self.types[entity_type].keys.get(target, ()):
-                if key.resolvable and self._obtainable(
-                    graph, type_name, key.selection_set, provided, seen
-                ):
-                    return True
-        return False
-
-    def _obtainable(
-        self,
-        graph: str,
-        type_name: str,
-        selection_set: SelectionSet,
-        provided: SelectionSet | None,
-        seen: frozenset[tuple[str, str]],
-    ) -> bool:
-        """Whether these fields can be had at a place of `graph`, locally or by jumps."""
-        type_def = self.types.get(type_name)
-        if type_def is None:
-            return False
-        for item in selection_set.collect_fields(type_name, self.possible).values():
-            if item.name == "__typename":
-                continue
-            field_def = type_def.fields.get(item.name)
-            if field_def is None:
-                return False
-            local = self._resolves(graph, type_name, item.name) or (
-                self._provided_field(provided, type_name, item.name) is not None
-            )
-            if not local:
-                if not self._jumpable(graph, type_name, item.name, provided, seen):
-                    return False
-                continue
-            if item.selection_set is not None and not self._obtainable(
-                graph, field_def.type_name, item.selection_set, None, seen
-            ):
-                return False
-        return True
-
     # -- jumping between subgraphs -----------------------------------------------------------
 
     def _jump(
@@ -511,7 +355,7 @@ class _Planner:
         exclude: frozenset[str] = frozenset(),
     ) -> set[int]:
         self.depth += 1
-        if self.depth > _MAX_JUMP_DEPTH:
+        if self.depth > MAX_JUMP_DEPTH:
             raise PlanningError(f"no way to resolve {type_name}.{item.name} without a cycle")
         hoisted = self._hoist(place, type_name, item, field_def)
         if hoisted is not None:
@@ -531,10 +375,10 @@ class _Planner:
             nested: set[int] = set()
             if item.selection_set is not None and child_builder is not None:
                 provided = resolver.provides if resolver is not None else None
-                selection, missing = self._split_reachable(
+                selection, missing = self.reach.split(
                     target, target_field.type_name, item.selection_set, provided
                 )
-                if missing is not None and not self._reachable_by_reentry(
+                if missing is not None and not self.reach.reachable_by_reentry(
                     target, target_field.type_name, missing, provided
                 ):
                     # A value type split across subgraphs: what the target lacks comes
@@ -597,9 +441,11 @@ class _Planner:
             return None
         for graph, resolver in field_def.resolvers.items():
             already = (anchor.place.group.index, graph, anchor.place.path) in self.planned_at
-            if not already or resolver.requires is not None or not self._active(resolver):
+            if not already or resolver.requires is not None or not self.reach.active(resolver):
                 continue
-            if not all(self._resolves(graph, parent, step.name) for parent, step in anchor.chain):
+            if not all(
+                self.reach.resolves(graph, parent, step.name) for parent, step in anchor.chain
+            ):
                 continue
             found = self._choose_key(anchor.place, anchor.type_name, graph, anchor.type_name)
             if found is None or not found[1]:
@@ -624,22 +470,6 @@ class _Planner:
             return {child.index}
         return None
 
-    def _provided_field(
-        self, provided: SelectionSet | None, type_name: str, name: str
-    ) -> Field | None:
-        """The field as an enclosing @provides hands it over for objects of this type."""
-        if provided is None:
-            return None
-        for item in provided.collect_fields(type_name, self.possible).values():
-            if item.name == name:
-                return item
-        return None
-
-    def _resolves(self, graph: str, type_name: str, field_name: str) -> bool:
-        field_def = self.types[type_name].fields.get(field_name)
-        resolver = field_def.resolvers.get(graph) if field_def is not None else None
-        return resolver is not None and self._active(resolver) and resolver.requires is None
-
     def _choose_target(
         self,
         place: _Place,
@@ -654,7 +484,7 @@ class _Planner:
         the subgraph resolving most sibling fields."""
         candidates: list[tuple[str, str | None, FieldResolver]] = []
         for graph, resolver in field_def.resolvers.items():
-            if graph not in exclude and self._active(resolver):
+            if graph not in exclude and self.reach.active(resolver):
                 candidates.append((graph, None, resolver))
         for interface in sorted(self.types[type_name].interfaces):
             own = self.types[interface].fields.get(item.name)
@@ -662,7 +492,11 @@ class _Planner:
                 continue
             for graph in sorted(self.types[interface].interface_object_in):
                 via_resolver = own.resolvers.get(graph)
-                if via_resolver is not None and graph not in exclude and self._active(via_resolver):
+                if (
+                    via_resolver is not None
+                    and graph not in exclude
+                    and self.reach.active(via_resolver)
+                ):
                     candidates.append((graph, interface, via_resolver))
         scored = []
         for order, (graph, via, resolver) in enumerate(candidates):
@@ -681,7 +515,7 @@ class _Planner:
             if item.selection_set is not None:
                 target_field = self._field_def(via, item.name) if via else field_def
                 provided = resolver.provides
-                _, missing = self._split_reachable(
+                _, missing = self.reach.split(
                     graph, target_field.type_name, item.selection_set, provided
                 )
                 unreachable = len(missing.items) if missing is not None else 0
@@ -702,7 +536,7 @@ class _Planner:
         whose fields are not the very fields being resolved (that would loop)."""
         keys = [k for k in self.types[entity_type].keys.get(target, ()) if k.resolvable]
         for key in keys:
-            if self._locally_available(
+            if self.reach.locally_available(
                 place.group.graph, type_name, key.selection_set, place.provided
             ):
                 return key, True
@@ -714,32 +548,6 @@ class _Planner:
             ):
                 return key, False
         return None
-
-    def _locally_available(
-        self,
-        graph: str,
-        type_name: str,
-        selection_set: SelectionSet,
-        provided: SelectionSet | None,
-    ) -> bool:
-        type_def = self.types.get(type_name)
-        if type_def is None:
-            return False
-        for item in selection_set.collect_fields(type_name, self.possible).values():
-            if item.name == "__typename":
-                continue
-            field_def = type_def.fields.get(item.name)
-            if field_def is None:
-                return False
-            resolver = field_def.resolvers.get(graph)
-            local = resolver is not None and self._active(resolver) and resolver.requires is None
-            if not local and self._provided_field(provided, type_name, item.name) is None:
-                return False
-            if item.selection_set is not None and not self._locally_available(
-                graph, field_def.type_name, item.selection_set, None
-            ):
-                return False
-        return True
 
     def _entity_group(
         self,
@@ -783,13 +591,6 @@ class _Planner:
         return child
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def _active(self, resolver: FieldResolver) -> bool:
-        if resolver.enabled_by_label is not None:
-            return resolver.enabled_by_label in self.labels
-        if resolver.disabled_by_label is not None:
-            return resolver.disabled_by_label not in self.labels
-        return True
 
     def _field_def(self, type_name: str, name: str) -> FieldDef:
         field_def = self.types[type_name].fields.get(name)
