@@ -585,12 +585,36 @@ class _Planner:
         representation.field(_TYPENAME, composite=False)
         copy_into(representation, key.selection_set)
         if required is not None:
-            copy_into(representation, required)
+            copy_into(representation, self._concrete(required, type_name))
         if via is not None:
             child.typename_rewrites[type_name] = via
         return child
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _concrete(self, selection_set: SelectionSet, type_name: str) -> SelectionSet:
+        """The selection with fragments on abstract types spelled out per object type: the
+        executor builds representations by matching `__typename` exactly."""
+        items: list[Selection] = []
+        for item in selection_set.items:
+            if isinstance(item, Field):
+                if item.selection_set is not None:
+                    field_type = self._field_def(type_name, item.name).type_name
+                    inner = self._concrete(item.selection_set, field_type)
+                    if self.types[field_type].is_abstract:
+                        inner = SelectionSet((_TYPENAME, *inner.items))
+                    item = _with_selection(item, inner)
+                items.append(item)
+                continue
+            condition = item.type_condition or type_name
+            if not self.types[condition].is_abstract:
+                items.append(
+                    InlineFragment(condition, self._concrete(item.selection_set, condition))
+                )
+                continue
+            for runtime in sorted(self.possible.get(condition, ())):
+                items.append(InlineFragment(runtime, self._concrete(item.selection_set, runtime)))
+        return SelectionSet(tuple(items))
 
     def _field_def(self, type_name: str, name: str) -> FieldDef:
         field_def = self.types[type_name].fields.get(name)
