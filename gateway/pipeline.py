@@ -132,9 +132,10 @@ class Gateway:
         return planned
 
     def enabled_labels(self) -> frozenset[str]:
+        fixed = frozenset(self.settings.override_labels)
         if not self.percent_labels:
-            return frozenset()
-        return frozenset(
+            return fixed
+        return fixed | frozenset(
             label
             for label, percent in self.percent_labels.items()
             if random.random() * 100 < percent

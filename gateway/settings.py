@@ -27,6 +27,8 @@ class GatewaySettings(BaseSettings):
     # Identical subgraph queries in flight at once (same body and forwarded headers) are sent
     # once and their answer shared.
     deduplicate_subgraph_queries: bool = True
+    # Progressive @override labels always on (beyond `percent(n)` ones, drawn per request).
+    override_labels: list[str] = []
     # Subgraph name -> URL, replacing the supergraph's @join__graph urls (ports chosen at start).
     subgraph_urls: dict[str, str] = {}
     # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.

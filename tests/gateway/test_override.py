@@ -58,3 +58,21 @@ async def test_progressive_override_percent_0_keeps_old(gw: GatewayClient, fed: 
     assert status == 200
     assert_data(body, {"products": [{"rating": 4}, {"rating": 3}]})
     assert fed.subgraphs["new"].requests == []
+
+
+def test_override_labels_setting_turns_a_label_on() -> None:
+    """A label an operator lists is on for every request, percent or not."""
+    from pathlib import Path
+
+    from gateway.pipeline import Gateway
+    from gateway.settings import GatewaySettings
+
+    sdl = (Path(__file__).parent / "fixtures" / "override" / "supergraph.graphql").read_text()
+    services = {}
+    for labels in ([], ["percent(0)"]):
+        gateway = Gateway(sdl, GatewaySettings(override_labels=labels))
+        prepared = gateway.prepare("{ products { rating } }", None)
+        plan = gateway.plan(prepared, {}, gateway.enabled_labels()).plan
+        services[tuple(labels)] = [fetch.service_name for fetch in plan.fetches()]
+    assert "old" in services[()] and "new" not in services[()]
+    assert "new" in services[("percent(0)",)]
