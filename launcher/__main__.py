@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from types import FrameType
 
+from launcher.population import write_auth_population
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings, load_settings
 from subgraphs.seed import SeedMismatch, demo_personal_id, seed_if_missing
@@ -115,6 +116,9 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
     # query plans in responses are on. Production deployments set their own environment.
     environment = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
     environment.setdefault("CITIZEN_ENV", "development")
+    environment.setdefault(
+        "AUTH_POPULATION_FILE", str(write_auth_population(settings.data_dir).resolve())
+    )
     demo = demo_personal_id(settings.data_dir)
     if demo is not None:
         environment.setdefault("CITIZEN_DEV_PERSONAL_ID", demo)
