@@ -25,6 +25,9 @@ from gateway.transport import SubgraphResponse, Transport
 class ExecutionState:
     variables: Mapping[str, Any]
     headers: Mapping[str, str]
+    # Sharing identical in-flight subgraph reads is safe for queries only: after a mutation,
+    # a read started earlier by another client could miss this client's own write.
+    deduplicate: bool = True
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -58,7 +61,7 @@ class Executor:
             fetch.url,
             self._body(fetch, state),
             state.headers,
-            deduplicate=fetch.operation_kind == "query",
+            deduplicate=state.deduplicate and fetch.operation_kind == "query",
         )
         if response.data:
             _merge(state.data, _unalias(response.data) if fetch.unalias else response.data)
@@ -100,7 +103,7 @@ class Executor:
         body = self._body(fetch, state)
         body["variables"]["representations"] = representations
         response = await self.transport.send(
-            fetch.service_name, fetch.url, body, state.headers, deduplicate=True
+            fetch.service_name, fetch.url, body, state.headers, deduplicate=state.deduplicate
         )
         results = (response.data or {}).get("_entities")
         if fetch.unalias and isinstance(results, list):

@@ -165,7 +165,7 @@ class Gateway:
         for name in planned.operation.variable_definitions:
             if name not in forwarded and name in variables:
                 forwarded[name] = variables[name]
-        state = ExecutionState(forwarded, headers)
+        state = ExecutionState(forwarded, headers, deduplicate=planned.operation.kind == "query")
         await self.executor.execute(planned.plan, state)
         introspection = None
         if planned.operation.introspection is not None:
