@@ -29,7 +29,10 @@ def _serve(argv: list[str]) -> int:
     settings = load_settings(**overrides)
     if settings.supergraph is None:
         parser.error("--supergraph (or GATEWAY_SUPERGRAPH) is required")
+    from gateway import tracing
     from gateway.http import create_app
+
+    tracing.configure(settings.tracing)
 
     try:
         app = create_app(_read(settings.supergraph), settings=settings)

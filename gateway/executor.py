@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from gateway import tracing
 from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.selection import Field, SelectionSet
 from gateway.transport import SubgraphResponse, Transport
@@ -55,12 +57,40 @@ class Executor:
         variables = {n: state.variables[n] for n in fetch.variable_usages if n in state.variables}
         return {"query": fetch.operation, "variables": variables}
 
+    async def _send(
+        self, fetch: Fetch, body: dict[str, Any], state: ExecutionState, *, deduplicate: bool
+    ) -> SubgraphResponse:
+        if not tracing.enabled:
+            return await self.transport.send(
+                fetch.service_name, fetch.url, body, state.headers, deduplicate=deduplicate
+            )
+        with tracing.tracer.start_as_current_span(
+            f"subgraph {fetch.service_name}", kind=SpanKind.CLIENT
+        ) as span:
+            if span.is_recording():
+                span.set_attribute("graphql.federation.subgraph.name", fetch.service_name)
+                span.set_attribute("graphql.operation.type", fetch.operation_kind)
+                if "representations" in body["variables"]:
+                    span.set_attribute(
+                        "graphql.federation.representations",
+                        len(body["variables"]["representations"]),
+                    )
+            response = await self.transport.send(
+                fetch.service_name,
+                fetch.url,
+                body,
+                tracing.outgoing_headers(state.headers),
+                deduplicate=deduplicate,
+            )
+            if not response.delivered:
+                span.set_status(Status(StatusCode.ERROR, response.errors[0]["message"]))
+            return response
+
     async def _root_fetch(self, fetch: Fetch, state: ExecutionState) -> None:
-        response = await self.transport.send(
-            fetch.service_name,
-            fetch.url,
+        response = await self._send(
+            fetch,
             self._body(fetch, state),
-            state.headers,
+            state,
             deduplicate=state.deduplicate and fetch.operation_kind == "query",
         )
         if response.data:
@@ -102,9 +132,7 @@ class Executor:
             return
         body = self._body(fetch, state)
         body["variables"]["representations"] = representations
-        response = await self.transport.send(
-            fetch.service_name, fetch.url, body, state.headers, deduplicate=state.deduplicate
-        )
+        response = await self._send(fetch, body, state, deduplicate=state.deduplicate)
         results = (response.data or {}).get("_entities")
         if fetch.unalias and isinstance(results, list):
             results = _unalias(results)

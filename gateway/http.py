@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from opentelemetry.trace import Span, SpanKind
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway import tracing
 from gateway.graphiql import ASSETS_PATH, GraphiQL
 from gateway.operation import RequestError
 from gateway.pipeline import Gateway
@@ -73,7 +75,10 @@ class _GraphQLEndpoint:
         self.gateway = gateway
         self.graphiql = graphiql
         self.settings = gateway.settings
-        self.propagate = tuple(h.lower() for h in self.settings.propagate_headers)
+        # Traced, the gateway writes trace context per fetch; untraced, the client's passes.
+        names = [h.lower() for h in self.settings.propagate_headers]
+        self.propagate = tuple(n for n in names if n not in tracing.TRACE_HEADERS)
+        self.propagate_untraced = (*self.propagate, *sorted(tracing.TRACE_HEADERS))
 
     async def handle(self, request: Request) -> Response:
         if (
@@ -84,6 +89,18 @@ class _GraphQLEndpoint:
         ):
             return await self.graphiql.page(request)
         media_type = _response_media_type(request.headers.get("accept", ""))
+        if not tracing.enabled:
+            return await self._answer(request, media_type, None)
+        with tracing.tracer.start_as_current_span(
+            "graphql.request",
+            context=tracing.incoming_context(request.headers),
+            kind=SpanKind.SERVER,
+        ) as span:
+            response = await self._answer(request, media_type, span)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _answer(self, request: Request, media_type: str, span: Span | None) -> Response:
         try:
             params = await self._params(request)
             query = params.get("query")
@@ -96,15 +113,18 @@ class _GraphQLEndpoint:
             if variables is not None and not isinstance(variables, dict):
                 raise _BadRequest("variables must be a JSON object.")
             prepared = self.gateway.prepare(query, operation_name)
+            if span is not None:
+                span.set_attribute("graphql.operation.type", prepared.kind)
+                if operation_name:
+                    span.set_attribute("graphql.operation.name", operation_name)
             if request.method == "GET" and prepared.kind != "query":
                 raise _BadRequest(
                     f"A {prepared.kind} cannot be sent with GET; use POST.",
                     405,
                     "METHOD_NOT_ALLOWED",
                 )
-            headers = {
-                name: value for name in self.propagate if (value := request.headers.get(name))
-            }
+            forwarded = self.propagate if tracing.enabled else self.propagate_untraced
+            headers = {name: value for name in forwarded if (value := request.headers.get(name))}
             include_plan = self.settings.expose_query_plan and (
                 request.headers.get("x-query-plan", "").lower() == "true"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -20,7 +21,10 @@ class GatewaySettings(BaseSettings):
     # Answer `x-query-plan: true` with the plan in `extensions`: for development only.
     expose_query_plan: bool = False
     # Client headers passed on to every subgraph (lower case).
-    propagate_headers: list[str] = ["authorization", "traceparent", "tracestate"]
+    propagate_headers: list[str] = ["authorization"]
+    # Spans per request and per subgraph fetch: off, otlp (OTEL_EXPORTER_OTLP_* name the
+    # collector) or console. Trace context reaches subgraphs either way.
+    tracing: Literal["off", "otlp", "console"] = "off"
     document_cache_size: int = Field(default=2000, ge=1)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
     max_connections_per_subgraph: int = Field(default=256, ge=1)

@@ -16,6 +16,7 @@ import aiohttp
 import orjson
 
 from gateway.errors import GraphQLErrorDict, graphql_error
+from gateway.tracing import TRACE_HEADERS
 
 _JSON = "application/json"
 
@@ -74,7 +75,11 @@ class Transport:
         if not (deduplicate and self.deduplicate):
             outcome = await self._post(service_name, url, payload, request_headers)
         else:
-            key = (url, payload, tuple(sorted(request_headers.items())))
+            key = (
+                url,
+                payload,
+                tuple(sorted(h for h in request_headers.items() if h[0] not in TRACE_HEADERS)),
+            )
             task = self._in_flight.get(key)
             if task is None:
                 task = asyncio.ensure_future(
