@@ -93,7 +93,7 @@ class Gateway:
         cached = self.documents.get(key)
         if cached is None:
             try:
-                cached = prepare(self.api_schema, query, operation_name)
+                cached = prepare(self.api_schema, query, operation_name, self.settings.max_depth)
             except RequestError as error:
                 cached = error
             self.documents.put(key, cached)

@@ -27,6 +27,8 @@ class GatewaySettings(BaseSettings):
     tracing: Literal["off", "otlp", "console"] = "off"
     document_cache_size: int = Field(default=2000, ge=1)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    # Deepest nesting of fields an operation may have (introspection needs about 15).
+    max_depth: int = Field(default=32, ge=1)
     max_connections_per_subgraph: int = Field(default=256, ge=1)
     # Identical subgraph queries in flight at once (same body and forwarded headers) are sent
     # once and their answer shared.
