@@ -105,7 +105,9 @@ class Executor:
     async def _entity_fetch(self, flatten: Flatten, state: ExecutionState) -> None:
         fetch = flatten.node
         assert fetch.requires is not None
-        requires = _by_type(fetch.requires)
+        requires = fetch.requires.memo.get(_BY_TYPE)
+        if requires is None:
+            requires = fetch.requires.memo[_BY_TYPE] = _by_type(fetch.requires)
         representations: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
         index_of: dict[bytes, int] = {}
@@ -175,6 +177,11 @@ class Executor:
                 state.errors.append({**error, "path": first})
             else:
                 state.errors.append({k: v for k, v in error.items() if k != "path"})
+
+
+# Key of the representation selections by type, memoised on the plan's `requires` (the
+# plan is cached, so this is worked out once per fetch, not per request).
+_BY_TYPE = ("representation selections by type",)
 
 
 def _first_response_key(selection_set: SelectionSet) -> str | None:

@@ -177,10 +177,6 @@ def normalise(
     )
 
 
-def is_mutation(prepared: PreparedDocument) -> bool:
-    return prepared.operation.operation == OperationType.MUTATION
-
-
 class _Normaliser:
     def __init__(
         self, fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any]

@@ -124,10 +124,17 @@ class Gateway:
         planned = prepared.by_conditions.get(key)
         if planned is None:
             operation = normalise(self.api_schema, prepared, variables)
-            planned = PlannedOperation(
-                operation, plan_operation(self.supergraph, operation, labels)
-            )
+            try:
+                planned = PlannedOperation(
+                    operation, plan_operation(self.supergraph, operation, labels)
+                )
+            except PlanningError as error:
+                # Cached too: an operation that cannot be planned must not cost a planning
+                # attempt (with its trial plans) on every request.
+                planned = error
             prepared.by_conditions[key] = planned
+        if isinstance(planned, PlanningError):
+            raise planned
         assert isinstance(planned, PlannedOperation)
         return planned
 
@@ -161,11 +168,11 @@ class Gateway:
                     {"message": str(error), "extensions": {"code": "QUERY_PLANNING_FAILED"}}
                 ],
             }
-        forwarded = dict(raw_variables or {})
-        for name in planned.operation.variable_definitions:
-            if name not in forwarded and name in variables:
-                forwarded[name] = variables[name]
-        state = ExecutionState(forwarded, headers, deduplicate=planned.operation.kind == "query")
+        # Variables go to subgraphs as the client sent them: each subgraph operation declares
+        # the client's defaults, and coerced values need not be JSON.
+        state = ExecutionState(
+            raw_variables or {}, headers, deduplicate=planned.operation.kind == "query"
+        )
         await self.executor.execute(planned.plan, state)
         introspection = None
         if planned.operation.introspection is not None:

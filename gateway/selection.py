@@ -113,9 +113,6 @@ def _merge_same_keys(fields: list[Field]) -> dict[str, Field]:
     return merged
 
 
-EMPTY = SelectionSet(())
-
-
 def from_ast(node: SelectionSetNode) -> SelectionSet:
     """Convert a graphql-core selection set that holds no fragment spreads."""
     items: list[Selection] = []

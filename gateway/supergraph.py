@@ -118,9 +118,6 @@ class TypeDef:
     def is_abstract(self) -> bool:
         return self.kind in ("INTERFACE", "UNION")
 
-    def is_entity_in(self, graph: str) -> bool:
-        return any(key.resolvable for key in self.keys.get(graph, ()))
-
 
 @dataclass(frozen=True)
 class Supergraph:
@@ -206,6 +203,14 @@ class _Reader:
         self.join_version = join[1]
         self.join = join[0] + "__"
         self.directive_names = {feature: name for feature, (name, _) in self.features.items()}
+        # The subgraphs in the supergraph's order, which plans follow so they never depend on
+        # hashing; a missing enum is reported by _read_graphs.
+        self._graph_order = [
+            value.name.value
+            for node in self.definitions.get(self.join + "Graph", ())
+            for value in getattr(node, "values", None) or ()
+        ]
+        self._graph_names = frozenset(self._graph_order)
 
     def _read_features(self) -> dict[str, tuple[str, str]]:
         features: dict[str, tuple[str, str]] = {}
@@ -327,15 +332,6 @@ class _Reader:
         if not isinstance(graph, str) or graph not in self._graph_names:
             raise SupergraphError(f"{where}: unknown graph {graph!r}")
         return graph
-
-    @property
-    def _graph_names(self) -> set[str]:
-        return set(self._graph_order)
-
-    @property
-    def _graph_order(self) -> list[str]:
-        enum_nodes = self.definitions[self.join + "Graph"]
-        return [v.name.value for n in enum_nodes for v in getattr(n, "values", None) or ()]
 
     def _read_type(
         self, name: str, nodes: list[TypeDefinitionNode], all_graphs: frozenset[str]

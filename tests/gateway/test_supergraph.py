@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gateway.api_schema import build_api_schema
-from gateway.errors import SupergraphError
+from gateway.errors import PlanningError, SupergraphError
+from gateway.pipeline import Gateway
 from gateway.supergraph import parse_supergraph
 
 _FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +39,30 @@ def test_federation_1_owner_and_extensions() -> None:
     assert set(review.fields["body"].resolvers) == {"REVIEWS"}
     # an extending subgraph can return the fields of its own key
     assert set(review.fields["id"].resolvers) == {"REVIEWS", "RATINGS"}
+
+
+def test_authorization_directives_are_read_per_field() -> None:
+    root = Path(__file__).resolve().parents[2]
+    supergraph = parse_supergraph((root / "schema" / "supergraph.graphql").read_text())
+    citizen = supergraph.types["Citizen"]
+    assert citizen.fields["address"].requires_scopes == (("address:read",),)
+    assert len(citizen.fields["lifeEvents"].requires_scopes[0]) == 8
+    assert citizen.fields["personalId"].requires_scopes == ()
+
+
+def test_an_operation_that_cannot_be_planned_is_planned_once() -> None:
+    sdl = _broken(
+        "products: [Product!]! @join__field(graph: PRODUCTS)",
+        "products: [Product!]! @join__field(graph: PRODUCTS, external: true)",
+    )
+    gateway = Gateway(sdl)
+    prepared = gateway.prepare("{ products { name } }", None)
+    with pytest.raises(PlanningError, match=r"Query\.products"):
+        gateway.plan(prepared, {})
+    (cached,) = prepared.by_conditions.values()
+    with pytest.raises(PlanningError) as again:
+        gateway.plan(prepared, {})
+    assert again.value is cached
 
 
 @pytest.mark.parametrize(
