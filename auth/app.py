@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,9 +23,11 @@ from auth.authorization_details import TYPE
 from auth.authorize import AuthorizePages
 from auth.clients import TOKEN_EXCHANGE, Client, ClientMetadata, metadata_json
 from auth.context import AuthContext, open_context
+from auth.development import development_token
 from auth.grants import user_claims
 from auth.identity import IdentityProvider, TestIdentityProvider
 from auth.population import PopulationRegister
+from auth.revocation import revocations_since
 from auth.server import SCOPES_SUPPORTED, AuthorizationServer, error_json
 from auth.sessions import COOKIE, Authentication
 from auth.settings import AuthSettings
@@ -176,6 +179,18 @@ class Handlers:
             return None
         return client if client.check_client_secret(credentials[1]) else None
 
+    async def revocations(self, request: Request) -> Response:
+        """What the gateway's polling feed reads. The keys are random token, consent and
+        mandate ids that name no person, so the list needs no credentials."""
+        try:
+            since = int(request.query_params.get("since", "0"))
+        except ValueError:
+            return error_json("invalid_request", "since must be epoch seconds.")
+        return JSONResponse(
+            {"revocations": await revocations_since(self.ctx.engine, since)},
+            headers={"Cache-Control": "no-store"},
+        )
+
     async def disclosures(self, request: Request) -> Response:
         """The gateway records what it disclosed: one object or a list of them."""
         if await self._resource_server(request) is None:
@@ -258,7 +273,10 @@ def create_app(
         route("/userinfo", "userinfo", ["GET", "POST"]),
         route("/register", "register", ["POST"]),
         route("/access-log/disclosures", "disclosures", ["POST"]),
+        route("/revocations", "revocations", ["GET"]),
     ]
+    if settings.development:
+        routes.append(route("/dev/token", "development_token", ["POST"]))
 
     class _GraphQL:
         # An object (not a function) so that Starlette routes it as an ASGI app.
@@ -298,6 +316,8 @@ def create_app(
             "userinfo": handlers.userinfo,
             "register": handlers.register,
             "disclosures": handlers.disclosures,
+            "revocations": handlers.revocations,
+            "development_token": functools.partial(development_token, ctx),
         }
         app.state.ctx = ctx
         app.state.loop = asyncio.get_running_loop()

@@ -8,6 +8,7 @@ Errors before the client and redirect URI are known are shown here, never redire
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -81,8 +82,11 @@ class AuthorizePages:
         client: Client = oauth.client
         details: list[CitizenDataDetail] = oauth.citizen_data
         openid = "openid" in (oauth.payload.scope or "").split()
-        if not details and client.first_party:
-            return await self._issue(oauth, grant, user, [], openid)
+        if client.first_party:
+            # The citizen's own app reads the citizen's own data: nobody else is given
+            # anything, so there is no consent to ask for or record.
+            own = [f"{category}:read" for category in requested_categories(details)]
+            return await self._issue(oauth, grant, user, [], openid, own)
         request_id = await self.ctx.sessions.hold_request(
             session, list(request.query_params.multi_items())
         )
@@ -164,11 +168,16 @@ class AuthorizePages:
         user: Authentication,
         approved: list[CitizenDataDetail],
         openid: bool,
+        own_scopes: Sequence[str] = (),
     ) -> Response:
         consent = None
         if approved:
             consent = await self.ctx.consents.grant(user.personal_id, oauth.client, approved)
-        scopes = (["openid"] if openid else []) + (consent.scopes() if consent else [])
+        scopes = (
+            (["openid"] if openid else [])
+            + (consent.scopes() if consent else [])
+            + list(own_scopes)
+        )
         grantee = Grantee(
             personal_id=user.personal_id,
             acr=user.acr,

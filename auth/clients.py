@@ -97,7 +97,7 @@ class ConfiguredClient(ClientMetadata):
     client_secret_sha256: str | None = None
     # Resource servers (the gateway) introspect any token and record disclosures.
     resource_server: bool = False
-    # The platform's own apps (the citizen portal): signing in without data needs no consent.
+    # The platform's own apps (the citizen portal): the citizen's own data needs no consent.
     first_party: bool = False
 
 
@@ -195,11 +195,13 @@ class ClientRegistry:
             return None
         data = json.loads(row.metadata)
         resource_server = bool(data.pop("resource_server", False))
+        first_party = bool(data.pop("first_party", False))
         return Client(
             row.client_id,
             row.client_secret_hash,
             ClientMetadata.model_validate(data),
             resource_server,
+            first_party,
         )
 
     async def sync_configured(self, configured: list[ConfiguredClient]) -> None:

@@ -16,6 +16,7 @@ from authlib.oidc.core import OpenIDCode, UserInfo
 from joserfc.jwk import KeySet
 
 from auth import authorization_details
+from auth.authority import authority_claims
 from auth.bridge import wait_for
 from auth.codes import AuthorizationCode
 from auth.context import AuthContext
@@ -235,7 +236,9 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: Any, grant_type: str, user: Grantee, scope: str
     ) -> dict[str, Any]:
-        claims: dict[str, Any] = {}
+        claims = wait_for(
+            authority_claims(self.ctx.register, user, bool(getattr(client, "first_party", False)))
+        )
         if user.consent_id:
             claims["consent_id"] = user.consent_id
         if user.authorization_details:

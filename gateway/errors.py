@@ -1,8 +1,9 @@
 """Errors of every stage, and the GraphQL error shape they reach clients in.
 
 GatewayError
-├── SupergraphError   the supergraph SDL cannot be served (stops the start)
-└── PlanningError     no subgraph can resolve part of a valid operation
+├── SupergraphError     the supergraph SDL cannot be served (stops the start)
+├── ConfigurationError  settings the gateway cannot honour together (stops the start)
+└── PlanningError       no subgraph can resolve part of a valid operation
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ class GatewayError(Exception):
 
 class SupergraphError(GatewayError):
     """The supergraph is malformed or uses something this gateway does not support."""
+
+
+class ConfigurationError(GatewayError):
+    """Settings that cannot be honoured; the message starts with the variable to fix."""
 
 
 class PlanningError(GatewayError):

@@ -18,6 +18,7 @@ import orjson
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway import tracing
+from gateway.identity import RequestIdentity
 from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.selection import Field, SelectionSet
 from gateway.transport import SubgraphResponse, Transport
@@ -30,6 +31,9 @@ class ExecutionState:
     # Sharing identical in-flight subgraph reads is safe for queries only: after a mutation,
     # a read started earlier by another client could miss this client's own write.
     deduplicate: bool = True
+    # Signs the identity each subgraph request carries; None sends none (a gateway without
+    # identity tokens, e.g. in front of subgraphs that ignore them).
+    identity: RequestIdentity | None = None
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -60,9 +64,19 @@ class Executor:
     async def _send(
         self, fetch: Fetch, body: dict[str, Any], state: ExecutionState, *, deduplicate: bool
     ) -> SubgraphResponse:
+        headers = state.headers
+        share_key = None
+        if state.identity is not None:
+            headers = {**headers, "authorization": state.identity.authorization(fetch.service_name)}
+            share_key = state.identity.share_key
         if not tracing.enabled:
             return await self.transport.send(
-                fetch.service_name, fetch.url, body, state.headers, deduplicate=deduplicate
+                fetch.service_name,
+                fetch.url,
+                body,
+                headers,
+                deduplicate=deduplicate,
+                share_key=share_key,
             )
         with tracing.tracer.start_as_current_span(
             f"subgraph {fetch.service_name}", kind=SpanKind.CLIENT
@@ -79,8 +93,9 @@ class Executor:
                 fetch.service_name,
                 fetch.url,
                 body,
-                tracing.outgoing_headers(state.headers),
+                tracing.outgoing_headers(headers),
                 deduplicate=deduplicate,
+                share_key=share_key,
             )
             if not response.delivered:
                 span.set_status(Status(StatusCode.ERROR, response.errors[0]["message"]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway import tracing
+from gateway.authentication import AuthenticationUnavailable, InvalidToken
 from gateway.graphiql import ASSETS_PATH, GraphiQL
 from gateway.operation import RequestError
 from gateway.pipeline import Gateway
@@ -51,6 +52,7 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
     routes = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/health", _health, methods=["GET"]),
+        Route("/.well-known/jwks.json", _jwks(gateway), methods=["GET"]),
     ]
     if graphiql is not None:
         routes.append(Route(ASSETS_PATH + "/{name}", graphiql.asset, methods=["GET"]))
@@ -61,6 +63,16 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
 
 async def _health(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type=_JSON)
+
+
+def _jwks(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:
+    """The public keys subgraphs check identity tokens with."""
+    body = orjson.dumps(gateway.identity.jwks())
+
+    async def jwks(request: Request) -> Response:
+        return Response(body, media_type=_JSON, headers={"cache-control": "max-age=60"})
+
+    return jwks
 
 
 class _BadRequest(Exception):
@@ -102,6 +114,33 @@ class _GraphQLEndpoint:
 
     async def _answer(self, request: Request, media_type: str, span: Span | None) -> Response:
         try:
+            caller = await self.gateway.authenticator.authenticate(request.headers)
+        except InvalidToken as error:
+            # RFC 6750 section 3: the challenge names the error; the body says which check failed.
+            description = str(error).replace("\\", "").replace('"', "'")
+            challenge = f'Bearer error="invalid_token", error_description="{description}"'
+            return _respond(
+                {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]},
+                401,
+                media_type,
+                {"www-authenticate": challenge},
+            )
+        except AuthenticationUnavailable as error:
+            _log.warning("refusing a token: %s", error)
+            return _respond(
+                {
+                    "errors": [
+                        {
+                            "message": "Tokens cannot be checked right now; try again shortly.",
+                            "extensions": {"code": "AUTHENTICATION_UNAVAILABLE"},
+                        }
+                    ]
+                },
+                503,
+                media_type,
+                {"retry-after": "5"},
+            )
+        try:
             params = await self._params(request)
             query = params.get("query")
             if not isinstance(query, str) or not query.strip():
@@ -128,8 +167,9 @@ class _GraphQLEndpoint:
             include_plan = self.settings.expose_query_plan and (
                 request.headers.get("x-query-plan", "").lower() == "true"
             )
+            identity = self.gateway.identity.for_request(caller, tracing.trace_id(request.headers))
             result = await self.gateway.execute(
-                prepared, variables, headers, include_plan=include_plan
+                prepared, variables, headers, identity=identity, include_plan=include_plan
             )
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None

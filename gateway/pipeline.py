@@ -21,8 +21,10 @@ from graphql import ExecutionResult, GraphQLError, execute
 from graphql.execution.values import get_variable_values
 
 from gateway.api_schema import build_api_schema
+from gateway.authentication import Authenticator
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
+from gateway.identity import IdentitySigner, RequestIdentity, load_or_create_key
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
@@ -71,6 +73,13 @@ class Gateway:
         self.shaper = ResponseShaper(self.api_schema)
         self.documents = _LRU(self.settings.document_cache_size)
         self.percent_labels = self._percent_labels()
+        self.authenticator = Authenticator(self.settings)
+        self.identity = IdentitySigner(
+            load_or_create_key(self.settings.identity_key_dir),
+            issuer=self.settings.identity_issuer,
+            ttl=self.settings.identity_ttl,
+            forwarded_claims=tuple(self.settings.identity_claims),
+        )
         self.transport: Transport | None = None
         self.executor: Executor | None = None
 
@@ -82,8 +91,10 @@ class Gateway:
             deduplicate=self.settings.deduplicate_subgraph_queries,
         )
         self.executor = Executor(self.transport)
+        await self.authenticator.start()
 
     async def close(self) -> None:
+        await self.authenticator.close()
         if self.transport is not None:
             await self.transport.close()
 
@@ -154,6 +165,7 @@ class Gateway:
         raw_variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
         *,
+        identity: RequestIdentity | None = None,
         include_plan: bool = False,
     ) -> dict[str, Any]:
         """Run a prepared operation; request errors raise RequestError, the rest are values."""
@@ -171,7 +183,10 @@ class Gateway:
         # Variables go to subgraphs as the client sent them: each subgraph operation declares
         # the client's defaults, and coerced values need not be JSON.
         state = ExecutionState(
-            raw_variables or {}, headers, deduplicate=planned.operation.kind == "query"
+            raw_variables or {},
+            headers,
+            deduplicate=planned.operation.kind == "query",
+            identity=identity,
         )
         await self.executor.execute(planned.plan, state)
         introspection = None

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from gateway.errors import ConfigurationError
 
 
 class GatewaySettings(BaseSettings):
@@ -20,8 +22,9 @@ class GatewaySettings(BaseSettings):
     subgraph_timeouts: dict[str, float] = {}
     # Answer `x-query-plan: true` with the plan in `extensions`: for development only.
     expose_query_plan: bool = False
-    # Client headers passed on to every subgraph (lower case).
-    propagate_headers: list[str] = ["authorization"]
+    # Client headers passed on to every subgraph (lower case). Never `authorization`: the
+    # client's token stays at the gateway; subgraphs get the gateway's identity token.
+    propagate_headers: list[str] = []
     # Spans per request and per subgraph fetch: off, otlp (OTEL_EXPORTER_OTLP_* name the
     # collector) or console. Trace context reaches subgraphs either way.
     tracing: Literal["off", "otlp", "console"] = "off"
@@ -41,16 +44,107 @@ class GatewaySettings(BaseSettings):
     graphiql: bool = True
     graphiql_default_headers: dict[str, str] = {}
 
+    # -- who is asking (gateway/authentication.py)
+    # The access-token issuer, found through its discovery document; unset, every Bearer token
+    # is refused and callers are anonymous.
+    issuer: str | None = None
+    audience: str | None = None
+    token_algorithms: list[str] = ["RS256", "PS256", "ES256", "EdDSA"]
+    # Seconds of clock difference tolerated on exp, nbf and iat.
+    token_leeway: float = Field(default=30.0, ge=0, le=300)
+    # development: `dev_identity_header` names a person, for whom the issuer's development
+    # endpoint `dev_token_url` mints a token. production: the header does nothing.
+    env: Literal["development", "production"] = "production"
+    dev_identity_header: str = "x-citizen-dev-identity"
+    dev_token_url: str | None = None
+
+    # -- revocations (gateway/revocation.py): Redis fan-out, an HTTP poll of the issuer, or both
+    revocation_redis_url: str | None = None
+    revocation_redis_channel: str = "auth:revocations"
+    revocation_redis_set: str = "auth:revoked"
+    revocation_poll_url: str | None = None
+    revocation_poll_interval: float = Field(default=0.5, gt=0)
+    # Tokens are refused (503) when no feed has been in touch for longer than this.
+    revocation_max_staleness: float = Field(default=30.0, gt=0)
+    # Access-token claim -> the kind of revocation key it names.
+    revocation_claims: dict[str, str] = {
+        "jti": "jti",
+        "consent_id": "consent",
+        "mandate_id": "mandate",
+    }
+    # With an issuer and no feed the gateway would honour revoked tokens: it refuses to start
+    # unless this is explicitly false.
+    revocation_required: bool = True
+
+    # -- the identity token signed for subgraphs (gateway/identity.py)
+    identity_issuer: str = "urn:citizen-account:gateway"
+    identity_ttl: int = Field(default=30, ge=1, le=59)
+    # Where the signing key lives (created at first start); replicas must share it. Unset:
+    # a key of this process only.
+    identity_key_dir: Path | None = None
+    # Claims copied from the caller's access token into each identity token.
+    identity_claims: list[str] = [
+        "sub",
+        "act",
+        "client_id",
+        "scope",
+        "consent_id",
+        "mandate_id",
+        "delegation",
+        "authority",
+        "guardian_of",
+    ]
+
+    @field_validator("token_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
+        # A symmetric algorithm would let anyone holding the issuer's public key sign tokens.
+        refused = [a for a in algorithms if a.lower() == "none" or a.upper().startswith("HS")]
+        if refused or not algorithms:
+            raise ValueError(f"only asymmetric algorithms are accepted, not {refused or 'none'}")
+        return algorithms
+
+    @field_validator("propagate_headers")
+    @classmethod
+    def _no_client_credentials(cls, names: list[str]) -> list[str]:
+        lowered = [name.lower() for name in names]
+        if "authorization" in lowered:
+            raise ValueError(
+                "authorization is never propagated: subgraphs receive the gateway's identity token"
+            )
+        return lowered
+
+
+def check_settings(settings: GatewaySettings) -> None:
+    """Combinations the gateway cannot honour stop the start, naming the variable to fix."""
+    if settings.issuer is not None and not settings.audience:
+        raise ConfigurationError("GATEWAY_AUDIENCE: required with GATEWAY_ISSUER")
+    if (
+        settings.issuer is not None
+        and settings.revocation_required
+        and not (settings.revocation_redis_url or settings.revocation_poll_url)
+    ):
+        raise ConfigurationError(
+            "GATEWAY_REVOCATION_REDIS_URL or GATEWAY_REVOCATION_POLL_URL: a revocation feed is "
+            "required with GATEWAY_ISSUER (or set GATEWAY_REVOCATION_REQUIRED=false)"
+        )
+    if settings.dev_token_url is not None and settings.env != "development":
+        raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: refused unless GATEWAY_ENV=development")
+    if settings.dev_token_url is not None and settings.issuer is None:
+        raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
+
 
 def load_settings(**overrides: object) -> GatewaySettings:
     """Read the settings, exiting with a message that names each bad variable."""
     try:
-        return GatewaySettings(**overrides)  # type: ignore[arg-type]
+        settings = GatewaySettings(**overrides)  # type: ignore[arg-type]
+        check_settings(settings)
+        return settings
     except ValidationError as error:
         lines = [f"invalid gateway settings ({error.error_count()}):"]
         for item in error.errors():
             name = "GATEWAY_" + "_".join(str(part) for part in item["loc"]).upper()
             lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
         raise SystemExit("\n".join(lines)) from None
-    except SettingsError as error:  # a dict or list setting that is not JSON
+    except (SettingsError, ConfigurationError) as error:  # SettingsError: a dict that is not JSON
         raise SystemExit(f"invalid gateway settings: {error}") from None

@@ -66,3 +66,20 @@ def outgoing_headers(headers: Mapping[str, str]) -> dict[str, str]:
     carrier = dict(headers)
     propagate.inject(carrier)
     return carrier
+
+
+def trace_id(headers: Mapping[str, str]) -> str | None:
+    """The id of the trace this request belongs to: the current span's when tracing, else the
+    client's `traceparent` (version 00: `00-<32 hex trace id>-<16 hex>-<2 hex>`)."""
+    if enabled:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            return format(context.trace_id, "032x")
+    parts = headers.get("traceparent", "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != "0" * 32:
+        try:
+            int(parts[1], 16)
+        except ValueError:
+            return None
+        return parts[1].lower()
+    return None

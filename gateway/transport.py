@@ -19,6 +19,7 @@ from gateway.errors import GraphQLErrorDict, graphql_error
 from gateway.tracing import TRACE_HEADERS
 
 _JSON = "application/json"
+_IGNORED_WITH_SHARE_KEY = TRACE_HEADERS | {"authorization"}
 
 
 @dataclass(slots=True)
@@ -50,7 +51,7 @@ class Transport:
             connector=connector, json_serialize=lambda value: orjson.dumps(value).decode()
         )
         self._in_flight: dict[
-            tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[Any]
+            tuple[str, bytes, tuple[tuple[str, str], ...], str | None], asyncio.Future[Any]
         ] = {}
 
     async def close(self) -> None:
@@ -64,10 +65,14 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         *,
         deduplicate: bool = False,
+        share_key: str | None = None,
     ) -> SubgraphResponse:
         """POST one request. With `deduplicate` (safe for queries only), a request identical
         to one already in flight (same subgraph, body and headers) waits for that one's
-        answer instead of being sent again; each caller still gets its own parsed copy."""
+        answer instead of being sent again; each caller still gets its own parsed copy.
+        `share_key` stands in for the Authorization header in that comparison: requests whose
+        credentials differ only per request (the gateway's identity tokens) share answers when
+        they speak for the same identity."""
         payload = orjson.dumps(body)
         request_headers = {"content-type": _JSON, "accept": _JSON}
         if headers:
@@ -75,10 +80,12 @@ class Transport:
         if not (deduplicate and self.deduplicate):
             outcome = await self._post(service_name, url, payload, request_headers)
         else:
+            ignored = TRACE_HEADERS if share_key is None else _IGNORED_WITH_SHARE_KEY
             key = (
                 url,
                 payload,
-                tuple(sorted(h for h in request_headers.items() if h[0] not in TRACE_HEADERS)),
+                tuple(sorted(h for h in request_headers.items() if h[0] not in ignored)),
+                share_key,
             )
             task = self._in_flight.get(key)
             if task is None:

@@ -1,0 +1,136 @@
+"""The identity the gateway vouches for on every subgraph request: a short-lived JWT it signs.
+
+Subgraphs cannot tell a request that came through the gateway's checks from one that did not,
+unless the gateway says so in a way nobody else can forge (X-Road's signed messages are the
+model). So every subgraph request carries `Authorization: Bearer <identity token>`:
+
+    header  {"alg": "Ed25519", "typ": "identity+jwt", "kid": ...}   this gateway's key (RFC 9864)
+    claims  iss   this gateway (GATEWAY_IDENTITY_ISSUER)
+            aud   the subgraph's name: a token taken from one subgraph is refused by the others
+            sub, act, client_id, scope, ... copied from the caller's verified access token
+                  (GATEWAY_IDENTITY_CLAIMS); no `sub` for an anonymous caller
+            trace_id, iat, exp (iat + GATEWAY_IDENTITY_TTL, under a minute), jti
+
+Public keys are served at `/.well-known/jwks.json`. The client's own token never reaches a
+subgraph. A request signs at most one token per subgraph it calls, lazily, with a hand-rolled
+JWS (the header is encoded once): about 20 µs each.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc.jwk import OKPKey
+
+from gateway.authentication import Caller
+from gateway.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+IDENTITY_TOKEN_TYPE = "identity+jwt"
+# RFC 9864's fully specified name; the older polymorphic "EdDSA" is deprecated.
+IDENTITY_TOKEN_ALGORITHM = "Ed25519"
+_KEY_FILE = "signing-key.json"
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def load_or_create_key(directory: Path | None) -> OKPKey:
+    """The signing key in `directory`, created on first use; without a directory, a key for
+    this process only (one replica: subgraphs fetch its JWKS). Replicas share the directory."""
+    if directory is None:
+        log.info("identity tokens are signed with a key of this process only")
+        return _new_key()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / _KEY_FILE
+    if not path.exists():
+        key = _new_key()
+        # Exclusive create: replicas starting together agree on whichever key was written first.
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(orjson.dumps(key.as_dict(private=True)))
+    return OKPKey.import_key(orjson.loads(path.read_bytes()))
+
+
+def _new_key() -> OKPKey:
+    return OKPKey.generate_key("Ed25519", auto_kid=True)
+
+
+class IdentitySigner:
+    """Built once per gateway; `for_request` per request."""
+
+    def __init__(
+        self, key: OKPKey, *, issuer: str, ttl: int, forwarded_claims: tuple[str, ...]
+    ) -> None:
+        assert 0 < ttl < 60, "identity tokens live under a minute"
+        self.key = key
+        self.issuer = issuer
+        self.ttl = ttl
+        self.forwarded_claims = forwarded_claims
+        private = key.private_key
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ConfigurationError("GATEWAY_IDENTITY_KEY_DIR: the signing key is not Ed25519")
+        self._private = private
+        header = {"alg": IDENTITY_TOKEN_ALGORITHM, "typ": IDENTITY_TOKEN_TYPE, "kid": key.kid}
+        self._header = _b64(orjson.dumps(header)) + b"."
+
+    def jwks(self) -> dict[str, Any]:
+        public = self.key.as_dict(private=False)
+        return {"keys": [{**public, "alg": IDENTITY_TOKEN_ALGORITHM, "use": "sig"}]}
+
+    def for_request(self, caller: Caller, trace_id: str | None) -> RequestIdentity:
+        claims = caller.claims or {}
+        subject = {name: claims[name] for name in self.forwarded_claims if name in claims}
+        return RequestIdentity(self, subject, trace_id)
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        signing_input = self._header + _b64(orjson.dumps(claims))
+        return (signing_input + b"." + _b64(self._private.sign(signing_input))).decode()
+
+
+class RequestIdentity:
+    """One request's identity: a token per subgraph, signed the first time it is needed."""
+
+    __slots__ = ("_signer", "_subject", "_tokens", "_trace_id", "share_key")
+
+    def __init__(
+        self, signer: IdentitySigner, subject: dict[str, Any], trace_id: str | None
+    ) -> None:
+        self._signer = signer
+        self._subject = subject
+        self._trace_id = trace_id
+        self._tokens: dict[str, str] = {}
+        # Requests that speak for the same identity may share identical subgraph reads; the
+        # tokens themselves differ per request (jti, trace id), so they cannot be the key.
+        self.share_key = orjson.dumps(subject, option=orjson.OPT_SORT_KEYS).decode()
+
+    def authorization(self, subgraph: str) -> str:
+        token = self._tokens.get(subgraph)
+        if token is None:
+            now = int(time.time())
+            claims = {
+                **self._subject,
+                "iss": self._signer.issuer,
+                "aud": subgraph,
+                "iat": now,
+                "exp": now + self._signer.ttl,
+                "jti": secrets.token_urlsafe(12),
+            }
+            if self._trace_id is not None:
+                claims["trace_id"] = self._trace_id
+            token = self._tokens[subgraph] = "Bearer " + self._signer.sign(claims)
+        return token
