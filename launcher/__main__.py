@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -112,22 +113,23 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
     except SeedMismatch as error:
         raise SystemExit(f"error: {error}") from None
     # `make run` is the development platform: the test sign-in, the development identity
-    # (a seeded parent, overridable per request with the x-citizen-dev-identity header) and
-    # query plans in responses are on. Production deployments set their own environment.
+    # header (the gateway turns it into a token from auth's development endpoint; GraphiQL
+    # starts with a seeded parent in it) and query plans in responses are on. Production
+    # deployments set their own environment.
     environment = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
     environment.setdefault("CITIZEN_ENV", "development")
     environment.setdefault(
         "AUTH_POPULATION_FILE", str(write_auth_population(settings.data_dir).resolve())
     )
-    demo = demo_personal_id(settings.data_dir)
-    if demo is not None:
-        environment.setdefault("CITIZEN_DEV_PERSONAL_ID", demo)
-    environment.setdefault("GATEWAY_EXPOSE_QUERY_PLAN", "true")
-    environment.setdefault("GATEWAY_GRAPHIQL_DEFAULT_HEADERS", '{"x-citizen-dev-identity": ""}')
-    environment.setdefault(
-        "GATEWAY_PROPAGATE_HEADERS",
-        '["authorization", "traceparent", "tracestate", "x-citizen-dev-identity"]',
-    )
+    if environment["CITIZEN_ENV"] == "development":
+        environment.setdefault("GATEWAY_ENV", "development")
+        auth = next(s for s in platform_services(settings) if s.name == "auth")
+        environment.setdefault("GATEWAY_DEV_TOKEN_URL", auth.url(settings.host, "/dev/token"))
+        demo = demo_personal_id(settings.data_dir) or ""
+        environment.setdefault(
+            "GATEWAY_GRAPHIQL_DEFAULT_HEADERS", json.dumps({"x-citizen-dev-identity": demo})
+        )
+        environment.setdefault("GATEWAY_EXPOSE_QUERY_PLAN", "true")
     return environment
 
 

@@ -29,20 +29,28 @@ class Service:
 
 
 def platform_services(settings: LauncherSettings) -> list[Service]:
-    """Every service of the platform; the gateway comes last because it needs the others."""
+    """Every service of the platform; the gateway comes last because it needs the others.
+
+    The trust chain is wired here: the gateway verifies the auth server's tokens (found
+    through its discovery document, revocations polled from it) and signs an identity token
+    for every subgraph request; the subgraphs check those against the gateway's JWKS, which
+    they fetch when the first request arrives (the gateway starts after them)."""
     host = settings.host
     supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
+    gateway_jwks = f"http://{host}:{gateway_port}/.well-known/jwks.json"
     agencies = [
         Service(
             name=agency,
             argv=(sys.executable, "-m", f"subgraphs.{agency}", "--host", host, "--port", str(port)),
             port=port,
             public_path="/graphql",
+            environment={"CITIZEN_GATEWAY_JWKS_URL": gateway_jwks},
         )
         for port, agency in enumerate(AGENCIES, start=settings.base_port + AGENCY_PORT_OFFSET)
     ]
     auth_port = settings.base_port + 1
+    issuer = f"http://{host}:{auth_port}"
     # The supergraph names fixed ports; the gateway is told where the subgraphs are this time.
     # `consent` is the auth server's subgraph.
     subgraph_urls = {agency.name: agency.url(host) for agency in agencies}
@@ -54,6 +62,7 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
             argv=(sys.executable, "-m", "auth", "--host", host, "--port", str(auth_port)),
             port=auth_port,
             public_path="/.well-known/openid-configuration",
+            environment={"AUTH_ISSUER": issuer, "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks},
         ),
         Service(
             name="gateway",
@@ -70,6 +79,13 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
             ),
             port=gateway_port,
             public_path="/graphql",
-            environment={"GATEWAY_SUBGRAPH_URLS": json.dumps(subgraph_urls)},
+            environment={
+                "GATEWAY_SUBGRAPH_URLS": json.dumps(subgraph_urls),
+                "GATEWAY_ISSUER": issuer,
+                "GATEWAY_AUDIENCE": "citizen-account",
+                "GATEWAY_REVOCATION_POLL_URL": f"{issuer}/revocations",
+                "GATEWAY_POLICY_HOOK": "auth.policies:decide",
+                "GATEWAY_IDENTITY_KEY_DIR": str(settings.data_dir.resolve() / "gateway-keys"),
+            },
         ),
     ]

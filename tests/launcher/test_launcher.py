@@ -24,6 +24,7 @@ import pytest
 
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings
+from subgraphs.seed import demo_personal_id
 
 pytestmark = pytest.mark.slow
 
@@ -178,8 +179,17 @@ def test_start_query_and_stop_with_ctrl_c(launch: Callable[..., Launcher], data_
         assert health.status_code == 200, service.name
 
     # The supergraph names ports 4101...; these answers come from this run's own services.
+    # Without credentials nobody is signed in; the development identity header (what
+    # GraphiQL starts with) signs in a seeded parent through the auth server's tokens.
+    anonymous = httpx.post(gateway.url(HOST), json={"query": "{ me { personalId } }"}, timeout=30)
+    assert anonymous.json()["data"]["me"] is None
+    demo = demo_personal_id(data_dir)
+    assert demo is not None
     response = httpx.post(
-        gateway.url(HOST), json={"query": QUERY}, headers={"x-query-plan": "true"}, timeout=30
+        gateway.url(HOST),
+        json={"query": QUERY},
+        headers={"x-query-plan": "true", "x-citizen-dev-identity": demo},
+        timeout=30,
     )
     assert response.status_code == 200
     body = response.json()
