@@ -40,6 +40,9 @@ class GatewaySettings(BaseSettings):
     # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.
     graphiql: bool = True
     graphiql_default_headers: dict[str, str] = {}
+    # Refuse a whole request that selects a field the caller may not see, instead of
+    # answering null there.
+    reject_unauthorized: bool = False
 
 
 def load_settings(**overrides: object) -> GatewaySettings:

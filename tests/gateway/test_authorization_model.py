@@ -1,6 +1,6 @@
 """Authorization, the model: requirements read from the supergraph onto fields and every kind of
 type, under whatever names its @link gives them; security specs of unknown versions stopping
-the start."""
+the start; the stage skipped when nothing needs it; denials surviving field merging."""
 
 from pathlib import Path
 
@@ -8,6 +8,9 @@ import pytest
 
 from gateway.api_schema import build_api_schema
 from gateway.errors import SupergraphError
+from gateway.pipeline import Gateway
+from gateway.selection import Field, SelectionSet
+from gateway.settings import GatewaySettings
 from gateway.supergraph import AUTHENTICATED, Requirement, parse_supergraph
 from tests.gateway.kit.federation import load_topic
 
@@ -102,3 +105,27 @@ def test_requirements_that_are_not_lists_of_lists_stop_the_start() -> None:
     )
     with pytest.raises(SupergraphError, match=r"Query\.stats: @requiresScopes"):
         parse_supergraph(sdl)
+
+
+def test_a_supergraph_without_requirements_skips_the_stage() -> None:
+    gateway = Gateway((_ROOT / "tests/gateway/fixtures/requires/supergraph.graphql").read_text())
+    assert gateway.authorizer is None
+    assert gateway.normalised(gateway.prepare("{ products { name } }", None), {}).checks is None
+
+
+def test_an_operation_touching_no_requirement_needs_no_check() -> None:
+    gateway = Gateway(_SUPERGRAPH, GatewaySettings())
+    prepared = gateway.prepare("{ version people { id name } feed { __typename } }", None)
+    assert gateway.normalised(prepared, {}).checks is None
+    touching = gateway.normalised(gateway.prepare("{ people { email } }", None), {}).checks
+    assert touching is not None
+    assert touching.requirements == (_scopes(["email:read"], ["admin"]),)
+
+
+def test_merged_selections_of_one_field_are_denied_if_one_is() -> None:
+    name = Field("name", "name", "", frozenset(), None)
+    shown = Field("owner", "owner", "", frozenset(), SelectionSet((name,)))
+    hidden = Field("owner", "owner", "", frozenset(), SelectionSet((name,)), denied=True)
+    for items in ((shown, hidden), (hidden, shown)):
+        (merged,) = SelectionSet(items).collect_fields("Document", {}).values()
+        assert merged.denied

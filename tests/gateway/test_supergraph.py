@@ -50,7 +50,8 @@ def test_an_operation_that_cannot_be_planned_is_planned_once() -> None:
     prepared = gateway.prepare("{ products { name } }", None)
     with pytest.raises(PlanningError, match=r"Query\.products"):
         gateway.plan(prepared, {})
-    (cached,) = prepared.by_conditions.values()
+    (normalised,) = prepared.by_conditions.values()
+    (cached,) = normalised.plans.values()
     with pytest.raises(PlanningError) as again:
         gateway.plan(prepared, {})
     assert again.value is cached
