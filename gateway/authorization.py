@@ -3,7 +3,7 @@
     supergraph ─▶ Authorizer                      once; None when nothing carries a requirement
     normalised operation ─▶ OperationChecks       once per operation: the distinct requirements
                                                   it touches, numbered, and what each field needs
-    caller ─▶ outcome                             per request: the numbers of those it fails
+    caller (+ policy hook) ─▶ outcome             per request: the numbers of those it fails
     outcome ─▶ Authorized                         once per operation and outcome: the selection
                                                   planned (denied fields left out) and the one
                                                   shaped (denied fields marked)
@@ -19,19 +19,29 @@ checked; `__typename` never needs anything.
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.authentication import Caller
+from gateway.errors import SupergraphError
 from gateway.operation import Operation
 from gateway.selection import Field, InlineFragment, Selection, SelectionSet
 from gateway.supergraph import FieldDef, Requirement, Supergraph
 
+PolicyHook = Callable[
+    [Mapping[str, Any] | None, frozenset[str]],
+    Mapping[str, bool] | Awaitable[Mapping[str, bool]],
+]
 # The numbers of the requirements a caller fails, in its operation's OperationChecks. Plans are
 # cached per outcome, so any two callers failing the same requirements share one.
 Outcome = frozenset[int]
 ALLOWED: Outcome = frozenset()
 
+_log = logging.getLogger("gateway.authorization")
 _TYPENAME = Field("__typename", "__typename", "", frozenset(), None)
 
 
@@ -41,6 +51,14 @@ class Authorizer:
     def __init__(self, supergraph: Supergraph) -> None:
         self.types = supergraph.types
         self.possible = supergraph.possible_types
+        self.uses_policies = any(
+            requirement.directive == "policy"
+            for type_def in self.types.values()
+            for requirement in (
+                *type_def.requirements,
+                *(r for f in type_def.fields.values() for r in f.requirements),
+            )
+        )
         self._needs: dict[tuple[str, frozenset[str], str], tuple[Requirement, ...]] = {}
 
     @classmethod
@@ -174,8 +192,7 @@ class OperationChecks:
         self._authorized: dict[Outcome, Authorized] = {}
 
     def outcome(self, caller: Caller, granted: frozenset[str] = frozenset()) -> Outcome:
-        """The requirements `caller` fails; `granted` are the policies it was granted (none
-        until a hook decides them, so every @policy fails closed)."""
+        """The requirements `caller` fails; `granted` are the policies the hook allowed."""
         return frozenset(
             number
             for number, requirement in enumerate(self.requirements)
@@ -247,3 +264,37 @@ def _rebuild(
             planned.append(replace(item, selection_set=inner_planned or SelectionSet((_TYPENAME,))))
             shaped.append(replace(item, selection_set=inner_shaped))
     return SelectionSet(tuple(planned)), SelectionSet(tuple(shaped))
+
+
+async def granted_policies(
+    hook: PolicyHook, claims: Mapping[str, Any] | None, policies: frozenset[str]
+) -> frozenset[str]:
+    """The policies the hook grants. Fail closed: a policy it leaves out or answers with
+    anything but True is denied, and so is every policy when it raises."""
+    try:
+        answer = hook(claims, policies)
+        if inspect.isawaitable(answer):
+            answer = await answer
+    except Exception:
+        _log.exception("GATEWAY_POLICY_HOOK failed; denying %s", ", ".join(sorted(policies)))
+        return frozenset()
+    if not isinstance(answer, Mapping):
+        _log.error(
+            "GATEWAY_POLICY_HOOK answered a %s, not a mapping; denying %s",
+            type(answer).__name__,
+            ", ".join(sorted(policies)),
+        )
+        return frozenset()
+    return frozenset(policy for policy in policies if answer.get(policy) is True)
+
+
+def load_policy_hook(spec: str) -> PolicyHook:
+    """Import `package.module:callable`; raise SupergraphError naming the setting if it fails."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        hook = getattr(importlib.import_module(module_name), attribute)
+    except Exception as error:  # whatever importing the operator's module raises
+        raise SupergraphError(f"GATEWAY_POLICY_HOOK: cannot import {spec!r}: {error}") from None
+    if not callable(hook):
+        raise SupergraphError(f"GATEWAY_POLICY_HOOK: {spec!r} is not callable")
+    return hook  # type: ignore[no-any-return]

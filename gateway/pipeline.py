@@ -24,7 +24,15 @@ from graphql.execution.values import get_variable_values
 
 from gateway.api_schema import build_api_schema
 from gateway.authentication import ANONYMOUS, Caller
-from gateway.authorization import ALLOWED, Authorizer, OperationChecks, Outcome
+from gateway.authorization import (
+    ALLOWED,
+    Authorizer,
+    OperationChecks,
+    Outcome,
+    PolicyHook,
+    granted_policies,
+    load_policy_hook,
+)
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
@@ -89,6 +97,7 @@ class Gateway:
         self.documents = _LRU(self.settings.document_cache_size)
         self.percent_labels = self._percent_labels()
         self.authorizer = Authorizer.build(self.supergraph)
+        self.policy_hook = self._policy_hook()
         self.transport: Transport | None = None
         self.executor: Executor | None = None
 
@@ -178,6 +187,15 @@ class Gateway:
             raise planned
         return planned
 
+    async def outcome(self, checks: OperationChecks, caller: Caller) -> Outcome:
+        """The requirements of the operation `caller` fails, asking the policy hook about the
+        operation's policies if it has any."""
+        granted: frozenset[str] = frozenset()
+        if checks.policies:
+            assert self.policy_hook is not None, "a supergraph using @policy needs the hook"
+            granted = await granted_policies(self.policy_hook, caller.claims, checks.policies)
+        return checks.outcome(caller, granted)
+
     def enabled_labels(self) -> frozenset[str]:
         fixed = frozenset(self.settings.override_labels)
         if not self.percent_labels:
@@ -204,7 +222,7 @@ class Gateway:
         normalised = self.normalised(prepared, variables)
         outcome = ALLOWED
         if normalised.checks is not None:
-            outcome = normalised.checks.outcome(caller)
+            outcome = await self.outcome(normalised.checks, caller)
             if outcome and self.settings.reject_unauthorized:
                 return normalised.checks.authorize(outcome).rejection()
         try:
@@ -248,6 +266,16 @@ class Gateway:
                 "queryPlan": {"json": planned.plan.to_json(), "text": str(planned.plan)}
             }
         return response
+
+    def _policy_hook(self) -> PolicyHook | None:
+        if self.settings.policy_hook is not None:
+            return load_policy_hook(self.settings.policy_hook)
+        if self.authorizer is not None and self.authorizer.uses_policies:
+            raise SupergraphError(
+                "the supergraph uses @policy: set GATEWAY_POLICY_HOOK to the function "
+                "(package.module:callable) that decides which policies a caller is granted"
+            )
+        return None
 
     def _percent_labels(self) -> dict[str, float]:
         labels: dict[str, float] = {}

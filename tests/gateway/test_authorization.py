@@ -1,7 +1,7 @@
 """Authorization: @authenticated and @requiresScopes on fields, object types, interfaces,
 scalars and enums, enforced before planning; denied fields answer null with an error, and
-nothing the caller may not see is fetched (fixtures/authorization). Reading the directives:
-test_authorization_model.py."""
+nothing the caller may not see is fetched (fixtures/authorization). Policies:
+test_authorization_policy.py; reading the directives: test_authorization_model.py."""
 
 from typing import Any
 
@@ -12,12 +12,13 @@ from gateway.authentication import ANONYMOUS, Caller
 from gateway.authorization import Authorizer
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
-from tests.gateway.fixtures.authorization.run import denied, execute, signed_in
+from tests.gateway.fixtures.authorization.run import HOOK, denied, execute, signed_in
 from tests.gateway.kit.asserts import assert_same_order
 from tests.gateway.kit.federation import REFERENCE, Federation, GatewayClient
 
 TOPIC = "authorization"
 pytestmark = pytest.mark.skipif(REFERENCE, reason="@apollo/gateway refuses for: SECURITY specs")
+GATEWAY_SETTINGS = {"policy_hook": HOOK}
 
 # Composition since federation 2.12 copies an implementation's field requirements onto the
 # interface and demands that a field carry the requirements of what it @requires; supergraphs
@@ -329,7 +330,7 @@ async def test_plans_are_cached_per_outcome(
 
     monkeypatch.setattr(pipeline, "plan_operation", counting_plan)
     monkeypatch.setattr(Authorizer, "check", counting_check)
-    gateway = Gateway(fed.supergraph, GatewaySettings())
+    gateway = Gateway(fed.supergraph, GatewaySettings(policy_hook=HOOK))
     await gateway.start()
     try:
         prepared = gateway.prepare("{ people { name email } }", None)

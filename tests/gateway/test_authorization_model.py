@@ -12,6 +12,7 @@ from gateway.pipeline import Gateway
 from gateway.selection import Field, SelectionSet
 from gateway.settings import GatewaySettings
 from gateway.supergraph import AUTHENTICATED, Requirement, parse_supergraph
+from tests.gateway.fixtures.authorization.run import HOOK
 from tests.gateway.kit.federation import load_topic
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +115,7 @@ def test_a_supergraph_without_requirements_skips_the_stage() -> None:
 
 
 def test_an_operation_touching_no_requirement_needs_no_check() -> None:
-    gateway = Gateway(_SUPERGRAPH, GatewaySettings())
+    gateway = Gateway(_SUPERGRAPH, GatewaySettings(policy_hook=HOOK))
     prepared = gateway.prepare("{ version people { id name } feed { __typename } }", None)
     assert gateway.normalised(prepared, {}).checks is None
     touching = gateway.normalised(gateway.prepare("{ people { email } }", None), {}).checks
