@@ -43,10 +43,13 @@ _MACHINERY_FEATURES = (
 
 
 def build_api_schema(supergraph: Supergraph) -> GraphQLSchema:
-    names = supergraph.feature_names
-    machinery_prefixes = {names[f] for f in _MACHINERY_FEATURES if f in names}
-    machinery_directives = machinery_prefixes | {"link", "core"}
-    inaccessible = names.get("inaccessible", "inaccessible")
+    prefixes, directives = supergraph.feature_names, supergraph.directive_names
+    machinery_prefixes = {prefixes[f] for f in _MACHINERY_FEATURES if f in prefixes}
+    machinery_directives = {directives[f] for f in _MACHINERY_FEATURES if f in directives} | {
+        "link",
+        "core",
+    }
+    inaccessible = directives.get("inaccessible", "inaccessible")
 
     def is_machinery_name(name: str) -> bool:
         return "__" in name and name.split("__", 1)[0] in machinery_prefixes

@@ -169,7 +169,12 @@ class _GraphQLEndpoint:
             )
             identity = self.gateway.identity.for_request(caller, tracing.trace_id(request.headers))
             result = await self.gateway.execute(
-                prepared, variables, headers, identity=identity, include_plan=include_plan
+                prepared,
+                variables,
+                headers,
+                caller=caller,
+                identity=identity,
+                include_plan=include_plan,
             )
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None

@@ -1,11 +1,13 @@
 """The gateway as one object: stages wired together, with the caches between them.
 
     request ─▶ prepare (parse + validate, cached per document and operation name)
-            ─▶ coerce variables ─▶ normalise + plan (cached per @skip/@include values and
-               @override labels) ─▶ execute ─▶ shape the response
+            ─▶ coerce variables ─▶ normalise (cached per @skip/@include values)
+            ─▶ authorize (the requirements the caller fails: the outcome)
+            ─▶ plan (cached per @override labels and outcome) ─▶ execute ─▶ shape the response
 
 Everything that depends only on the supergraph and the document is cached, so a repeated
-request does no schema walk: it costs two dict lookups before the subgraph requests.
+request does no schema walk: it costs three dict lookups before the subgraph requests, plus
+one set test per authorization requirement the operation touches.
 """
 
 from __future__ import annotations
@@ -14,14 +16,23 @@ import random
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, execute
 from graphql.execution.values import get_variable_values
 
 from gateway.api_schema import build_api_schema
-from gateway.authentication import Authenticator
+from gateway.authentication import ANONYMOUS, Authenticator, Caller
+from gateway.authorization import (
+    ALLOWED,
+    Authorizer,
+    OperationChecks,
+    Outcome,
+    PolicyHook,
+    granted_policies,
+    load_policy_hook,
+)
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.identity import IdentitySigner, RequestIdentity, load_or_create_key
@@ -29,6 +40,7 @@ from gateway.operation import Operation, PreparedDocument, RequestError, normali
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
 from gateway.response import ResponseShaper
+from gateway.selection import SelectionSet
 from gateway.settings import GatewaySettings
 from gateway.supergraph import parse_supergraph, with_subgraph_urls
 from gateway.transport import Transport
@@ -40,6 +52,18 @@ _PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 class PlannedOperation:
     operation: Operation
     plan: QueryPlan
+    shaped: SelectionSet  # what the response shows: the client's selection, denials marked
+
+
+@dataclass
+class _Normalised:
+    """One normalised operation (per @skip/@include values) and what is cached beside it."""
+
+    operation: Operation
+    checks: OperationChecks | None  # None: no authorization requirement touched
+    plans: dict[tuple[frozenset[str], Outcome], PlannedOperation | PlanningError] = field(
+        default_factory=dict
+    )
 
 
 class _LRU:
@@ -80,6 +104,8 @@ class Gateway:
             ttl=self.settings.identity_ttl,
             forwarded_claims=tuple(self.settings.identity_claims),
         )
+        self.authorizer = Authorizer.build(self.supergraph)
+        self.policy_hook = self._policy_hook()
         self.transport: Transport | None = None
         self.executor: Executor | None = None
 
@@ -125,29 +151,60 @@ class Gateway:
             )
         return coerced
 
+    def normalised(self, prepared: PreparedDocument, variables: Mapping[str, Any]) -> _Normalised:
+        key = prepared.condition_key(variables)
+        normalised: _Normalised | None = prepared.by_conditions.get(key)
+        if normalised is None:
+            operation = normalise(self.api_schema, prepared, variables)
+            checks = None if self.authorizer is None else self.authorizer.check(operation)
+            normalised = prepared.by_conditions[key] = _Normalised(operation, checks)
+        return normalised
+
     def plan(
         self,
         prepared: PreparedDocument,
         variables: Mapping[str, Any],
         labels: frozenset[str] = frozenset(),
+        outcome: Outcome = ALLOWED,
     ) -> PlannedOperation:
-        key = (prepared.condition_key(variables), labels)
-        planned = prepared.by_conditions.get(key)
+        return self._plan(self.normalised(prepared, variables), labels, outcome)
+
+    def _plan(
+        self, normalised: _Normalised, labels: frozenset[str], outcome: Outcome
+    ) -> PlannedOperation:
+        key = (labels, outcome)
+        planned = normalised.plans.get(key)
         if planned is None:
-            operation = normalise(self.api_schema, prepared, variables)
+            operation = normalised.operation
+            shaped = operation.selection_set
+            if outcome:
+                assert normalised.checks is not None, "an outcome comes from the checks"
+                authorized = normalised.checks.authorize(outcome)
+                operation = replace(operation, selection_set=authorized.planned)
+                shaped = authorized.shaped
             try:
                 planned = PlannedOperation(
-                    operation, plan_operation(self.supergraph, operation, labels)
+                    normalised.operation,
+                    plan_operation(self.supergraph, operation, labels),
+                    shaped,
                 )
             except PlanningError as error:
                 # Cached too: an operation that cannot be planned must not cost a planning
                 # attempt (with its trial plans) on every request.
                 planned = error
-            prepared.by_conditions[key] = planned
+            normalised.plans[key] = planned
         if isinstance(planned, PlanningError):
             raise planned
-        assert isinstance(planned, PlannedOperation)
         return planned
+
+    async def outcome(self, checks: OperationChecks, caller: Caller) -> Outcome:
+        """The requirements of the operation `caller` fails, asking the policy hook about the
+        operation's policies if it has any."""
+        granted: frozenset[str] = frozenset()
+        if checks.policies:
+            assert self.policy_hook is not None, "a supergraph using @policy needs the hook"
+            granted = await granted_policies(self.policy_hook, caller.claims, checks.policies)
+        return checks.outcome(caller, granted)
 
     def enabled_labels(self) -> frozenset[str]:
         fixed = frozenset(self.settings.override_labels)
@@ -165,14 +222,22 @@ class Gateway:
         raw_variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
         *,
+        caller: Caller = ANONYMOUS,
         identity: RequestIdentity | None = None,
         include_plan: bool = False,
     ) -> dict[str, Any]:
-        """Run a prepared operation; request errors raise RequestError, the rest are values."""
+        """Run a prepared operation for `caller`; request errors raise RequestError, the rest
+        are values."""
         assert self.executor is not None, "Gateway.start() was not awaited"
         variables = self.coerce_variables(prepared, raw_variables)
+        normalised = self.normalised(prepared, variables)
+        outcome = ALLOWED
+        if normalised.checks is not None:
+            outcome = await self.outcome(normalised.checks, caller)
+            if outcome and self.settings.reject_unauthorized:
+                return normalised.checks.authorize(outcome).rejection()
         try:
-            planned = self.plan(prepared, variables, self.enabled_labels())
+            planned = self._plan(normalised, self.enabled_labels(), outcome)
         except PlanningError as error:
             return {
                 "data": None,
@@ -200,7 +265,7 @@ class Gateway:
             introspection = result.data
             state.errors.extend(dict(e.formatted) for e in result.errors or ())
         data = self.shaper.shape(
-            planned.operation.selection_set,
+            planned.shaped,
             planned.operation.root_type,
             state.data,
             state.errors,
@@ -215,6 +280,16 @@ class Gateway:
                 "queryPlan": {"json": planned.plan.to_json(), "text": str(planned.plan)}
             }
         return response
+
+    def _policy_hook(self) -> PolicyHook | None:
+        if self.settings.policy_hook is not None:
+            return load_policy_hook(self.settings.policy_hook)
+        if self.authorizer is not None and self.authorizer.uses_policies:
+            raise SupergraphError(
+                "the supergraph uses @policy: set GATEWAY_POLICY_HOOK to the function "
+                "(package.module:callable) that decides which policies a caller is granted"
+            )
+        return None
 
     def _percent_labels(self) -> dict[str, float]:
         labels: dict[str, float] = {}

@@ -3,7 +3,9 @@
 Walks the client's normalised selection once over the merged data: keeps only selected
 fields in the client's order, resolves fragments by each object's `__typename`, answers
 `__typename`, and applies the spec's null propagation (a null in a non-null position nulls
-the nearest nullable parent). Linear in the size of the response.
+the nearest nullable parent). A field the caller is not authorized to see (`Field.denied`)
+becomes such a null, with an `UNAUTHORIZED_FIELD_OR_TYPE` error at its path. Linear in the
+size of the response.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from graphql import (
     GraphQLUnionType,
 )
 
+from gateway.authorization import unauthorized_error
 from gateway.selection import Field, SelectionSet
 
 _INVALID = object()  # a null that must propagate to the parent
@@ -32,6 +35,7 @@ _COPY = object()  # a nullable scalar, or a root introspection result
 _NON_NULL_COPY = object()  # a non-null scalar: copied, or the spec's null error
 _TYPENAME = object()
 _COMPLETE = object()  # lists, enums, objects: completed by type
+_DENIED = object()  # not authorized: null and an error, whatever was fetched
 
 
 class ResponseShaper:
@@ -68,6 +72,9 @@ class ResponseShaper:
         parent = self.schema.type_map[type_name]
         assert isinstance(parent, GraphQLObjectType | GraphQLInterfaceType)
         for key, item in selection_set.collect_fields(type_name, self.possible_types).items():
+            if item.denied:
+                plan.append((key, _DENIED, item, parent.fields[item.name].type))
+                continue
             if item.name == "__typename":
                 plan.append((key, _TYPENAME, item, None))
                 continue
@@ -117,7 +124,7 @@ class _Run:
                     path.pop()
                     return _INVALID
                 result[key] = copied
-            else:
+            elif how is _COMPLETE:
                 assert field_type is not None
                 path.append(key)
                 completed = self.complete_value(field_type, item, value.get(key, _MISSING), path)
@@ -125,6 +132,11 @@ class _Run:
                 if completed is _INVALID:
                     return _INVALID
                 result[key] = completed
+            else:
+                self.errors.append(unauthorized_error([*path, key]))
+                if isinstance(field_type, GraphQLNonNull):
+                    return _INVALID
+                result[key] = None
         return result
 
     def complete_value(

@@ -4,7 +4,7 @@ Both the client's operation (stage 2) and the supergraph's `@key`/`@requires`/`@
 field sets (stage 1) are turned into these, so the planner walks one kind of tree.
 
     SelectionSet ─ items: (Field | InlineFragment, ...)
-    Field        ─ response_key, name, arguments (printed), selection_set | None
+    Field        ─ response_key, name, arguments (printed), selection_set | None, denied
     InlineFragment ─ type_condition | None, selection_set
 """
 
@@ -34,6 +34,9 @@ class Field:
     arguments: str  # printed `(a: 1, b: $v)` or "", forwarded verbatim to subgraphs
     variables: frozenset[str]  # variables used in `arguments`
     selection_set: SelectionSet | None
+    # Set only in the selection the response shaping walks (gateway/authorization.py): the
+    # caller may not see this field, which the planner's selection therefore leaves out.
+    denied: bool = False
 
     @property
     def alias(self) -> str | None:
@@ -109,7 +112,12 @@ def _merge_same_keys(fields: list[Field]) -> dict[str, Field]:
                 existing.arguments,
                 existing.variables,
                 SelectionSet(existing.selection_set.items + item.selection_set.items),
+                # Denied where it is selected once is denied: fail closed, although another
+                # place selecting it (a fragment on one implementation) may have passed.
+                existing.denied or item.denied,
             )
+        elif item.denied and not existing.denied:
+            merged[item.response_key] = item
     return merged
 
 

@@ -43,6 +43,13 @@ class GatewaySettings(BaseSettings):
     # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.
     graphiql: bool = True
     graphiql_default_headers: dict[str, str] = {}
+    # `package.module:callable` deciding @policy: called with (claims, policies) once per
+    # request that touches a policy, answering {policy: bool}; required if the supergraph
+    # uses @policy.
+    policy_hook: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    # Refuse a whole request that selects a field the caller may not see, instead of
+    # answering null there.
+    reject_unauthorized: bool = False
 
     # -- who is asking (gateway/authentication.py)
     # The access-token issuer, found through its discovery document; unset, every Bearer token

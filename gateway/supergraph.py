@@ -4,8 +4,9 @@ The model answers the planner's questions without walking the SDL again: for eve
 subgraphs that define it, their `@key`s, whether a subgraph sees an interface as an
 `@interfaceObject`, which implementations and union members each subgraph knows; for every
 field, the subgraphs that resolve it and under which `@requires`/`@provides`/`@override`.
-Both Federation 2 (`@link`, join v0.2-v0.5) and Federation 1 (`@core`, join v0.1 with
-`@join__owner`) supergraphs are read.
+Types and fields also carry their `@authenticated`/`@requiresScopes`/`@policy` requirements,
+which gateway/authorization.py enforces. Both Federation 2 (`@link`, join v0.2-v0.5) and
+Federation 1 (`@core`, join v0.1 with `@join__owner`) supergraphs are read.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ _SUPPORTED_FEATURES = {
     "cost",
     "listSize",
 }
+# The versions of the security features whose meaning this gateway enforces. A supergraph
+# linking another version stops the start: serving it would leave its fields unprotected.
+_SECURITY_VERSIONS = {
+    "authenticated": ("v0.1",),
+    "requiresScopes": ("v0.1",),
+    "policy": ("v0.1",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,21 @@ class Key:
     selection_set: SelectionSet
     fields: str
     resolvable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One application of `@authenticated`, `@requiresScopes` or `@policy`.
+
+    `@requiresScopes` and `@policy` are met when the caller holds every scope (is granted
+    every policy) of at least one group; no group at all is never met.
+    """
+
+    directive: str  # "authenticated" | "requiresScopes" | "policy"
+    groups: tuple[frozenset[str], ...] = ()
+
+
+AUTHENTICATED = Requirement("authenticated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +120,7 @@ class FieldDef:
     type_ref: str  # the full type, as printed: "[Product!]!"
     resolvers: Mapping[str, FieldResolver]
     external_in: frozenset[str]  # graphs that declare it @external (usable when provided)
-    requires_scopes: tuple[tuple[str, ...], ...] = ()
-    authenticated: bool = False
-    policies: tuple[tuple[str, ...], ...] = ()
+    requirements: tuple[Requirement, ...] = ()  # all must be met (the type's come on top)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +134,8 @@ class TypeDef:
     interfaces: frozenset[str]  # interfaces implemented anywhere
     implements_in: Mapping[str, frozenset[str]]  # graph -> interfaces it says this type implements
     members_in: Mapping[str, frozenset[str]]  # unions: graph -> members it knows
+    # Met by whoever reads a field returning this type or selected on it; all must be met.
+    requirements: tuple[Requirement, ...] = ()
 
     @property
     def is_abstract(self) -> bool:
@@ -126,7 +149,10 @@ class Supergraph:
     root_types: Mapping[str, str]  # "query" | "mutation" | "subscription" -> type name
     possible_types: Mapping[str, frozenset[str]]  # abstract type -> object types
     document: DocumentNode = field(repr=False)
-    feature_names: Mapping[str, str] = field(repr=False)  # feature -> its name in this SDL
+    # How this SDL names each linked feature: the prefix of its types and directives
+    # (`join__`), and its own directive, which an import may rename.
+    feature_names: Mapping[str, str] = field(repr=False)
+    directive_names: Mapping[str, str] = field(repr=False)
 
     def possible_types_in(self, graph: str, abstract: str) -> frozenset[str]:
         """The object types a subgraph may return where it returns `abstract`."""
@@ -194,7 +220,8 @@ class _Reader:
             elif isinstance(definition, TypeDefinitionNode) or hasattr(definition, "name"):
                 name = definition.name.value
                 self.definitions.setdefault(name, []).append(definition)  # type: ignore[arg-type]
-        self.features = self._read_features()
+        self.directive_names: dict[str, str] = {}  # feature -> its own directive's name
+        self.features = self._read_features()  # feature -> (namespace, version)
         join = self.features.get("join")
         if join is None:
             raise SupergraphError(
@@ -202,7 +229,6 @@ class _Reader:
             )
         self.join_version = join[1]
         self.join = join[0] + "__"
-        self.directive_names = {feature: name for feature, (name, _) in self.features.items()}
         # The subgraphs in the supergraph's order, which plans follow so they never depend on
         # hashing; a missing enum is reported by _read_graphs.
         self._graph_order = [
@@ -226,18 +252,29 @@ class _Reader:
                 if len(parts) < 2 or not parts[-1].startswith("v"):
                     raise SupergraphError(f"@{directive.name.value}(url: {url!r}) has no version")
                 feature, version = parts[-2], parts[-1]
+                supported = _SECURITY_VERSIONS.get(feature)
+                if supported is not None and version not in supported:
+                    raise SupergraphError(
+                        f"unsupported version {url}: this gateway enforces {feature} "
+                        f"{', '.join(supported)} only, and would leave the fields it protects "
+                        "unprotected"
+                    )
                 purpose = args.get("for")
                 if feature not in _SUPPORTED_FEATURES and purpose in ("SECURITY", "EXECUTION"):
                     raise SupergraphError(
                         f"unsupported feature {url} required for {purpose}: this gateway cannot "
                         "serve the supergraph correctly without it"
                     )
-                features[feature] = (args.get("as") or feature, version)
+                namespace = str(args.get("as") or feature)
+                features[feature] = (namespace, version)
+                # The feature's own directive (@inaccessible, @requiresScopes, ...) is named
+                # like the namespace, unless imported: then by its name, or as renamed.
+                self.directive_names[feature] = namespace
                 for imported in args.get("import") or ():
-                    if isinstance(imported, dict) and imported.get("as"):
-                        original = str(imported["name"]).lstrip("@")
-                        if original == feature:
-                            features[feature] = (str(imported["as"]).lstrip("@"), version)
+                    entry = imported if isinstance(imported, dict) else {"name": imported}
+                    if str(entry.get("name", "")).lstrip("@") == feature:
+                        alias = entry.get("as") or entry["name"]
+                        self.directive_names[feature] = str(alias).lstrip("@")
         return features
 
     def _dir(self, nodes: list[Any], name: str) -> list[dict[str, Any]]:
@@ -285,7 +322,8 @@ class _Reader:
             root_types=MappingProxyType(root_types),
             possible_types=MappingProxyType({k: frozenset(v) for k, v in possible.items()}),
             document=self.document,
-            feature_names=MappingProxyType(self.directive_names),
+            feature_names=MappingProxyType({f: n for f, (n, _) in self.features.items()}),
+            directive_names=MappingProxyType(self.directive_names),
         )
 
     def _is_machinery(self, name: str) -> bool:
@@ -411,6 +449,7 @@ class _Reader:
             interfaces=frozenset(interfaces),
             implements_in=MappingProxyType({g: frozenset(i) for g, i in implements_in.items()}),
             members_in=MappingProxyType({g: frozenset(m) for g, m in members_in.items()}),
+            requirements=self._requirements(nodes, name),
         )
 
     def _read_field(
@@ -476,8 +515,6 @@ class _Reader:
             for graph, graph_keys in keys.items():
                 if graph not in resolvers and any(name in _top_fields(k) for k in graph_keys):
                     resolvers[graph] = FieldResolver(graph)
-        scopes = self._dir([node], self.directive_names.get("requiresScopes", "requiresScopes"))
-        policies = self._dir([node], self.directive_names.get("policy", "policy"))
         return FieldDef(
             name=name,
             type_name=named,
@@ -486,12 +523,29 @@ class _Reader:
             non_null=non_null,
             resolvers=MappingProxyType(resolvers),
             external_in=frozenset(external_in),
-            requires_scopes=tuple(tuple(group) for a in scopes for group in a.get("scopes", ())),
-            authenticated=bool(
-                self._dir([node], self.directive_names.get("authenticated", "authenticated"))
-            ),
-            policies=tuple(tuple(group) for a in policies for group in a.get("policies", ())),
+            requirements=self._requirements([node], where),
         )
+
+    def _requirements(self, nodes: list[Any], where: str) -> tuple[Requirement, ...]:
+        """The security directives on a type (all its definitions) or a field, under the names
+        this supergraph gives them (`@link(as:)`, `import: [{name:, as:}]`)."""
+        found: list[Requirement] = []
+        if self._dir(nodes, self.directive_names.get("authenticated", "authenticated")):
+            found.append(AUTHENTICATED)
+        for feature, argument in (("requiresScopes", "scopes"), ("policy", "policies")):
+            name = self.directive_names.get(feature, feature)
+            for args in self._dir(nodes, name):
+                groups = args.get(argument)
+                if not isinstance(groups, list) or not all(
+                    isinstance(group, list) and all(isinstance(item, str) for item in group)
+                    for group in groups
+                ):
+                    raise SupergraphError(
+                        f"{where}: @{name}({argument}: {groups!r}) is not a list of lists of "
+                        "strings"
+                    )
+                found.append(Requirement(feature, tuple(frozenset(g) for g in groups)))
+        return tuple(dict.fromkeys(found))
 
     def _field_set(self, value: Any, where: str, what: str) -> SelectionSet | None:
         if not value:
