@@ -1,0 +1,130 @@
+"""The whole platform as `make run` starts it (`python -m launcher` as a child process), for
+tests that need every service at once: the launcher's own and the end-to-end trust chain."""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from launcher.services import Service, platform_services
+from launcher.settings import LauncherSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+class Launcher:
+    """`python -m launcher` as a child process, its output read line by line."""
+
+    def __init__(self, data_dir: Path, base_port: int, **environment: str) -> None:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("CITIZEN_", "GATEWAY_", "AUTH_"))
+        }
+        env.update(
+            CITIZEN_DATA_DIR=str(data_dir),
+            CITIZEN_CITIZENS="200",
+            CITIZEN_BASE_PORT=str(base_port),
+            PYTHONUNBUFFERED="1",
+            **environment,
+        )
+        self.services = platform_services(LauncherSettings(base_port=base_port))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "launcher"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output: queue.Queue[str | None] = queue.Queue()
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.put(line)
+        self.output.put(None)
+
+    def wait_for_line(self, prefix: str, seconds: float) -> str:
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.output.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no {prefix!r} line within {seconds}s:\n{''.join(self.lines)}")
+
+    def finish(self, seconds: float = 30) -> tuple[int, str]:
+        code = self.process.wait(timeout=seconds)
+        self._reader.join(timeout=5)
+        while not self.output.empty():
+            line = self.output.get_nowait()
+            if line is not None:
+                self.lines.append(line)
+        return code, "".join(self.lines)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def stop(self) -> None:
+        """Teardown after a failed test: end the launcher, then whatever it left."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def processes_of(data_dir: Path) -> list[psutil.Process]:
+    """Live processes started for this data dir (the launcher hands it to every service)."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if (
+                process.environ().get("CITIZEN_DATA_DIR") == str(data_dir)
+                and process.status() != psutil.STATUS_ZOMBIE
+            ):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
+def free_base_port() -> int:
+    """A base port whose every service port (base, base+1, base+101...) is free."""
+    for _ in range(100):
+        base = random.randrange(20_000, 60_000, 10)
+        ports = [s.port for s in platform_services(LauncherSettings(base_port=base))]
+        if all(_port_free(port) for port in ports):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True

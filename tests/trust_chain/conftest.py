@@ -1,0 +1,39 @@
+"""One platform for the trust-chain tests: every service as `make run` starts it, on its own
+ports and data, with a bank and the portal registered at the auth server and revocations
+fanned out through the real Redis as well as polled."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from tests.launched import Launcher, free_base_port, processes_of
+from tests.trust_chain.platform import Platform, write_clients
+
+READY_SECONDS = 120
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    data_dir = tmp_path_factory.mktemp("trust-chain").resolve()
+    channel = f"test:revocations:{secrets.token_hex(4)}"
+    environment = {
+        "AUTH_CLIENTS_FILE": str(write_clients(data_dir / "clients.json")),
+        "AUTH_REDIS_URL": REDIS_URL,
+        "AUTH_REDIS_CHANNEL": channel,
+        "GATEWAY_REVOCATION_REDIS_URL": REDIS_URL,
+        "GATEWAY_REVOCATION_REDIS_CHANNEL": channel,
+        # Expiry tests wait for tokens to run out; a second of leeway keeps them short.
+        "GATEWAY_TOKEN_LEEWAY": "1",
+    }
+    launcher = Launcher(data_dir, free_base_port(), **environment)
+    try:
+        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+        yield Platform(launcher, data_dir, environment)
+    finally:
+        launcher.stop()
+        for process in processes_of(data_dir):
+            process.kill()

@@ -1,0 +1,214 @@
+"""The running platform and real tokens from its auth server, as each kind of caller gets them.
+
+Every token here comes out of the OAuth flows a real client runs: the citizen signs in to the
+first-party portal (code + PKCE, test sign-in), a platform asks for consent and the citizen
+ticks categories, a delegate or guardian exchanges their own token (RFC 8693). Nothing is
+minted by the test.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from auth.clients import hash_secret
+from tests.auth.support import Pkce, authorize, citizen_data, decode_unverified
+from tests.launched import HOST, Launcher
+
+CATEGORIES = ("identity", "address", "family", "income", "tax", "benefits", "vehicles", "business")
+BANK_SECRET = "bank-secret-for-trust-chain-tests"
+PORTAL_SECRET = "portal-secret-for-trust-chain-tests"
+BANK_REDIRECT = "https://bank.example/callback"
+PORTAL_REDIRECT = "https://portal.example/callback"
+EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+
+def write_clients(path: Path) -> Path:
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "client_id": "bank",
+                    "client_name": "Example Bank",
+                    "redirect_uris": [BANK_REDIRECT],
+                    "token_endpoint_auth_method": "client_secret_basic",
+                    "client_secret_sha256": hash_secret(BANK_SECRET),
+                    "purpose": "Mortgage application",
+                    "data_categories": list(CATEGORIES),
+                },
+                {
+                    "client_id": "portal",
+                    "client_name": "Citizen portal",
+                    "redirect_uris": [PORTAL_REDIRECT],
+                    "grant_types": ["authorization_code", "refresh_token", EXCHANGE],
+                    "token_endpoint_auth_method": "client_secret_post",
+                    "client_secret_sha256": hash_secret(PORTAL_SECRET),
+                    "purpose": "Your own citizen account",
+                    "data_categories": list(CATEGORIES),
+                    "first_party": True,
+                },
+            ]
+        )
+    )
+    return path
+
+
+@dataclass
+class Platform:
+    launcher: Launcher
+    data_dir: Path
+    environment: dict[str, str]  # what the test added to the launcher's environment
+
+    @property
+    def gateway(self) -> str:
+        return self.launcher.service("gateway").url(HOST)
+
+    @property
+    def auth(self) -> str:
+        return self.launcher.service("auth").url(HOST, "")
+
+    def subgraph(self, name: str) -> str:
+        return self.launcher.service(name).url(HOST)
+
+    def post(
+        self, query: str, token: str | None = None, url: str | None = None, **variables: Any
+    ) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(
+            url or self.gateway,
+            json={"query": query, "variables": variables},
+            headers=headers,
+            timeout=30,
+        )
+
+    def graphql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+        response = self.post(query, token, **variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.auth, follow_redirects=False, timeout=30)
+
+    def own_token(self, personal_id: str) -> str:
+        """The citizen signs in to the first-party portal, asking for every category."""
+        pkce = Pkce.new()
+        params = {
+            "response_type": "code",
+            "client_id": "portal",
+            "redirect_uri": PORTAL_REDIRECT,
+            "scope": " ".join(["openid", *(f"{c}:read" for c in CATEGORIES)]),
+            "state": "s",
+            "code_challenge": pkce.challenge,
+            "code_challenge_method": "S256",
+        }
+        with self._client() as http:
+            answer = authorize(http, params, personal_id, None)
+            response = http.post(
+                "/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": answer["code"],
+                    "redirect_uri": PORTAL_REDIRECT,
+                    "code_verifier": pkce.verifier,
+                    "client_id": "portal",
+                    "client_secret": PORTAL_SECRET,
+                },
+            )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def platform_token(
+        self,
+        personal_id: str,
+        asked: list[str],
+        ticked: list[str],
+        expires_in: float | None = None,
+    ) -> tuple[str, str | None]:
+        """The bank asks for `asked`; the citizen approves `ticked`. Returns the access
+        token and the consent id. With no categories asked, it only signs the citizen in."""
+        pkce = Pkce.new()
+        params = {
+            "response_type": "code",
+            "client_id": "bank",
+            "redirect_uri": BANK_REDIRECT,
+            "scope": "openid",
+            "state": "s",
+            "code_challenge": pkce.challenge,
+            "code_challenge_method": "S256",
+        }
+        if asked:
+            extra = {}
+            if expires_in is not None:
+                end = datetime.fromtimestamp(time.time() + expires_in, UTC)
+                extra["expires_at"] = end.isoformat().replace("+00:00", "Z")
+            params["authorization_details"] = citizen_data(asked, **extra)
+        with self._client() as http:
+            answer = authorize(http, params, personal_id, ticked)
+            response = http.post(
+                "/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": answer["code"],
+                    "redirect_uri": BANK_REDIRECT,
+                    "code_verifier": pkce.verifier,
+                },
+                auth=("bank", BANK_SECRET),
+            )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return str(body["access_token"]), decode_unverified(body["access_token"]).get("consent_id")
+
+    def exchange(self, actor_token: str, principal: str) -> httpx.Response:
+        with self._client() as http:
+            return http.post(
+                "/token",
+                data={
+                    "grant_type": EXCHANGE,
+                    "subject_token": principal,
+                    "subject_token_type": "urn:citizen-account:params:oauth:token-type:personal-id",
+                    "actor_token": actor_token,
+                    "actor_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                    "client_id": "portal",
+                    "client_secret": PORTAL_SECRET,
+                },
+            )
+
+    def delegated_token(self, actor_token: str, principal: str) -> str:
+        response = self.exchange(actor_token, principal)
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def mandate(
+        self,
+        principal_token: str,
+        delegate: str,
+        delegate_token: str,
+        themes: list[str],
+        valid_for: float = 3600,
+    ) -> str:
+        """The principal gives a mandate through the gateway; the delegate accepts it."""
+        until = datetime.fromtimestamp(time.time() + valid_for, UTC).isoformat()
+        granted = self.graphql(
+            "mutation($d: ID!, $t: [DataCategory!]!, $u: DateTime!) "
+            "{ grantMandate(delegate: $d, themes: $t, validUntil: $u) { id } }",
+            principal_token,
+            d=delegate,
+            t=[theme.upper() for theme in themes],
+            u=until,
+        )
+        assert "errors" not in granted, granted
+        mandate_id = str(granted["data"]["grantMandate"]["id"])
+        accepted = self.graphql(
+            "mutation($id: ID!) { acceptMandate(id: $id) { status } }",
+            delegate_token,
+            id=mandate_id,
+        )
+        assert accepted["data"]["acceptMandate"]["status"] == "ACTIVE", accepted
+        return mandate_id
