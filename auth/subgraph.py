@@ -26,6 +26,7 @@ from auth.authorization_details import CATEGORIES
 from auth.context import AuthContext
 from auth.mandates import MandateError
 from auth.tokens import InvalidAccessToken
+from subgraphs.common.policies import citizens_own_token
 
 
 @strawberry.enum(description="A kind of personal data, as consents, scopes and mandates name it.")
@@ -229,19 +230,19 @@ class Citizen:
     def resolve_reference(cls, personalId: strawberry.ID) -> Citizen:
         return cls(personal_id=personalId)
 
-    @strawberry.field
+    @strawberry.federation.field(policy=citizens_own_token())
     async def consents(self, info: Info[Any, Any]) -> list[Consent]:
         ctx = _require_self(info, str(self.personal_id))
         return [
             await _consent(ctx, c) for c in await ctx.consents.of_principal(str(self.personal_id))
         ]
 
-    @strawberry.field
+    @strawberry.federation.field(policy=citizens_own_token())
     async def mandates(self, info: Info[Any, Any]) -> list[Mandate]:
         ctx = _require_self(info, str(self.personal_id))
         return [_mandate(m) for m in await ctx.mandates.involving(str(self.personal_id))]
 
-    @strawberry.field
+    @strawberry.federation.field(policy=citizens_own_token())
     async def data_access_log(
         self, info: Info[Any, Any], first: int | None = 20, after: str | None = None
     ) -> AccessLogConnection:
@@ -315,17 +316,24 @@ async def _revoke_consent(info: Info[Any, Any], id: strawberry.ID) -> Consent:
 
 @strawberry.type
 class Mutation:
-    grant_mandate = strawberry.mutation(
-        resolver=_grant_mandate, description="Give `delegate` a mandate to act for you on `themes`."
+    grant_mandate = strawberry.federation.mutation(
+        resolver=_grant_mandate,
+        policy=citizens_own_token(),
+        description="Give `delegate` a mandate to act for you on `themes`.",
     )
-    accept_mandate = strawberry.mutation(
-        resolver=_accept_mandate, description="Accept a mandate given to you; it takes effect now."
+    accept_mandate = strawberry.federation.mutation(
+        resolver=_accept_mandate,
+        policy=citizens_own_token(),
+        description="Accept a mandate given to you; it takes effect now.",
     )
-    revoke_mandate = strawberry.mutation(
-        resolver=_revoke_mandate, description="End a mandate you gave (or give one back)."
+    revoke_mandate = strawberry.federation.mutation(
+        resolver=_revoke_mandate,
+        policy=citizens_own_token(),
+        description="End a mandate you gave (or give one back).",
     )
-    revoke_consent = strawberry.mutation(
+    revoke_consent = strawberry.federation.mutation(
         resolver=_revoke_consent,
+        policy=citizens_own_token(),
         description="Withdraw a consent: the platform's tokens stop working.",
     )
 

@@ -9,8 +9,9 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.federation import Schema
 
-# 2.5 is the first version with @requiresScopes, which every personal-data field carries.
-FEDERATION_VERSION: Final = "2.5"
+# 2.6 is the first version with @policy (mutations, whose caller scopes alone cannot describe);
+# @requiresScopes, on every personal-data field, and @authenticated came with 2.5.
+FEDERATION_VERSION: Final = "2.6"
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

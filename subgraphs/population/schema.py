@@ -8,6 +8,7 @@ import strawberry
 from strawberry.federation import Schema
 
 from subgraphs.common.errors import Forbidden
+from subgraphs.common.policies import citizens_own_token
 from subgraphs.common.schema import federated_schema
 from subgraphs.population.moves import MoveRequest, check_move, record_move
 from subgraphs.population.types import Citizen, Info
@@ -24,7 +25,7 @@ class ReportMoveInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in citizen.")
+    @strawberry.federation.field(authenticated=True, description="The signed-in citizen.")
     async def me(self, info: Info) -> Citizen | None:
         personal_id = info.context.personal_id()
         if personal_id is None:
@@ -32,8 +33,9 @@ class Query:
         record = await info.context.loaders.person.load(personal_id)
         return Citizen.from_record(record) if record is not None else None
 
-    @strawberry.field(
-        description="The signed-in citizen or a minor in their care; anyone else is refused."
+    @strawberry.federation.field(
+        authenticated=True,
+        description="The signed-in citizen or a minor in their care; anyone else is refused.",
     )
     async def citizen(self, info: Info, personal_id: strawberry.ID) -> Citizen | None:
         # Scopes say which categories a caller may read, not whose data: that is decided here
@@ -55,9 +57,10 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        policy=citizens_own_token(),
         description="Report a move once; every agency reads the new address from here. "
-        "Children under 18 living with the citizen move too."
+        "Children under 18 living with the citizen move too.",
     )
     async def report_move(self, info: Info, input: ReportMoveInput) -> Citizen:
         me = info.context.require_personal_id()

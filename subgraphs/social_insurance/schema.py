@@ -14,6 +14,7 @@ from strawberry.federation import Schema
 from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
 from subgraphs.common.money import from_cents
+from subgraphs.common.policies import citizens_own_token
 from subgraphs.common.schema import federated_schema
 from subgraphs.social_insurance.applications import check_application, file_application
 from subgraphs.social_insurance.loaders import SocialInsuranceLoaders
@@ -162,7 +163,10 @@ class ApplyForBenefitInput:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Apply for a benefit for the signed-in citizen.")
+    @strawberry.federation.mutation(
+        policy=citizens_own_token(),
+        description="Apply for a benefit for the signed-in citizen.",
+    )
     async def apply_for_benefit(self, info: Info, input: ApplyForBenefitInput) -> Benefit:
         me = info.context.require_personal_id()
         today = info.context.today()

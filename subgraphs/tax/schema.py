@@ -15,6 +15,7 @@ from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import from_cents
+from subgraphs.common.policies import citizens_own_token
 from subgraphs.common.schema import federated_schema
 from subgraphs.tax import store
 from subgraphs.tax.loaders import TaxLoaders
@@ -186,9 +187,10 @@ def check_withholding_change(rate: float, reason: str) -> str:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        policy=citizens_own_token(),
         description="Change the signed-in citizen's withholding rate from today, "
-        "e.g. after starting a business or losing a job."
+        "e.g. after starting a business or losing a job.",
     )
     async def change_withholding_rate(
         self, info: Info, input: ChangeWithholdingRateInput

@@ -23,9 +23,15 @@ CITIZEN = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on
 def test_sdl_extends_citizen_by_key() -> None:
     sdl = schema.as_str()
     assert 'type Citizen @key(fields: "personalId")' in sdl
-    assert "dataAccessLog(first: Int = 20, after: String = null): AccessLogConnection!" in sdl
+    assert (
+        "dataAccessLog(first: Int = 20, after: String = null): AccessLogConnection! "
+        '@policy(policies: [["citizen:self"]])'
+    ) in sdl
+    assert 'consents: [Consent!]! @policy(policies: [["citizen:self"]])' in sdl
+    assert 'mandates: [Mandate!]! @policy(policies: [["citizen:self"]])' in sdl
     for mutation in ("grantMandate", "acceptMandate", "revokeMandate", "revokeConsent"):
-        assert mutation in sdl
+        line = next(line for line in sdl.splitlines() if line.strip().startswith(mutation))
+        assert line.endswith('@policy(policies: [["citizen:self"]])'), line
 
 
 def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) -> None:

@@ -164,4 +164,7 @@ async def test_service_sdl_declares_federation_directives(social: Client) -> Non
     sdl = (await social.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert 'benefits: [Benefit!]! @requiresScopes(scopes: [["benefits:read"]])' in sdl
-    assert "applyForBenefit(input: ApplyForBenefitInput!): Benefit!" in sdl
+    assert (
+        "applyForBenefit(input: ApplyForBenefitInput!): Benefit! "
+        '@policy(policies: [["citizen:self"]])'
+    ) in sdl

@@ -146,3 +146,7 @@ async def test_service_sdl_declares_federation_directives(tax: Client) -> None:
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert 'income(year: Int = null): Income @requiresScopes(scopes: [["income:read"]])' in sdl
     assert 'taxDecisions: [TaxDecision!]! @requiresScopes(scopes: [["tax:read"]])' in sdl
+    assert (
+        "changeWithholdingRate(input: ChangeWithholdingRateInput!): TaxCard! "
+        '@policy(policies: [["citizen:self"]])'
+    ) in sdl
