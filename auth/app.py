@@ -31,9 +31,11 @@ from auth.revocation import revocations_since
 from auth.server import SCOPES_SUPPORTED, AuthorizationServer, error_json
 from auth.sessions import COOKIE, Authentication
 from auth.settings import AuthSettings
-from auth.subgraph import ConsentGraphQL
+from auth.subgraph import SUBGRAPH_NAME, consent_graphql
 from auth.token_exchange import ACCESS_TOKEN_TYPE, PERSONAL_ID_TYPE
 from auth.tokens import InvalidAccessToken
+from subgraphs.common.identity import gateway_verifier
+from subgraphs.common.settings import GatewayTrust, load_gateway_trust
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -226,9 +228,15 @@ def create_app(
     settings: AuthSettings,
     register: PopulationRegister | None = None,
     identity: IdentityProvider | None = None,
+    gateway: GatewayTrust | None = None,
 ) -> Starlette:
     """The app; its context opens on start-up. In development (only) the test identity
-    provider is used unless another is given."""
+    provider is used unless another is given. The consent subgraph at `/graphql` trusts the
+    gateway `gateway` describes (default: the `CITIZEN_GATEWAY_*` variables); without its JWKS
+    URL the app is not built (`ConfigurationError`)."""
+    subgraph_verifier = gateway_verifier(
+        gateway if gateway is not None else load_gateway_trust(), audience=SUBGRAPH_NAME
+    )
     routes: list[BaseRoute] = []
     state: dict[str, Any] = {}
 
@@ -303,7 +311,7 @@ def create_app(
         handlers = Handlers(ctx, server)
         pages = AuthorizePages(ctx, server, idp, TEMPLATES)
         state["ctx"] = ctx
-        state["graphql"] = ConsentGraphQL(ctx)
+        state["graphql"] = consent_graphql(ctx, subgraph_verifier)
         state["handlers"] = {
             "health": handlers.health,
             "configuration": handlers.configuration,

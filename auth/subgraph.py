@@ -1,8 +1,9 @@
 """The consent subgraph: a citizen's consents, mandates and data access log in the one schema.
 
 It contributes fields to the population register's `Citizen @key(fields: "personalId")` and
-offers mutations to grant, accept and revoke. Every resolver acts for the caller only: the
-person whose first-party access token (no consent, no delegation) comes with the request.
+offers mutations to grant, accept and revoke. Like every subgraph it trusts only the gateway's
+identity token (subgraphs/common/identity.py, audience `consent`), and every resolver acts for
+the citizen only when that token is their own: no `act`, no `consent_id`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
 from strawberry.types import Info
 
@@ -25,7 +27,13 @@ from auth import mandates as mandates_module
 from auth.authorization_details import CATEGORIES
 from auth.context import AuthContext
 from auth.mandates import MandateError
-from auth.tokens import InvalidAccessToken
+from subgraphs.common.access import Identity, acting_citizen
+from subgraphs.common.errors import Forbidden
+from subgraphs.common.identity import IdentityGuard, IdentityVerifier, identity_of
+from subgraphs.common.policies import citizens_own_token
+
+# The subgraph's name in the supergraph: the audience of the identity tokens it accepts.
+SUBGRAPH_NAME = "consent"
 
 
 @strawberry.enum(description="A kind of personal data, as consents, scopes and mandates name it.")
@@ -135,7 +143,7 @@ class AccessLogConnection:
 @dataclass
 class _Context:
     ctx: AuthContext
-    caller: str | None
+    identity: Identity
     request: Request
     response: Response | None
 
@@ -145,13 +153,15 @@ def _context(info: Info[Any, Any]) -> _Context:
     return context
 
 
+def _caller(info: Info[Any, Any]) -> str:
+    """The citizen on their own token; anyone else (delegate, platform) is refused."""
+    return acting_citizen(_context(info).identity)
+
+
 def _require_self(info: Info[Any, Any], personal_id: str) -> AuthContext:
-    context = _context(info)
-    if context.caller is None:
-        raise PermissionError("Sign in to see or change consents and mandates.")
-    if context.caller != personal_id:
-        raise PermissionError("Only the citizen themselves can see or change this.")
-    return context.ctx
+    if _caller(info) != personal_id:
+        raise Forbidden("Only the citizen themselves can see or change this.")
+    return _context(info).ctx
 
 
 async def _platform(ctx: AuthContext, client_id: str) -> Platform:
@@ -229,19 +239,19 @@ class Citizen:
     def resolve_reference(cls, personalId: strawberry.ID) -> Citizen:
         return cls(personal_id=personalId)
 
-    @strawberry.field
+    @strawberry.federation.field(policy=citizens_own_token())
     async def consents(self, info: Info[Any, Any]) -> list[Consent]:
         ctx = _require_self(info, str(self.personal_id))
         return [
             await _consent(ctx, c) for c in await ctx.consents.of_principal(str(self.personal_id))
         ]
 
-    @strawberry.field
+    @strawberry.federation.field(policy=citizens_own_token())
     async def mandates(self, info: Info[Any, Any]) -> list[Mandate]:
         ctx = _require_self(info, str(self.personal_id))
         return [_mandate(m) for m in await ctx.mandates.involving(str(self.personal_id))]
 
-    @strawberry.field
+    @strawberry.federation.field(policy=citizens_own_token())
     async def data_access_log(
         self, info: Info[Any, Any], first: int | None = 20, after: str | None = None
     ) -> AccessLogConnection:
@@ -266,12 +276,10 @@ async def _grant_mandate(
     valid_until: datetime,
     valid_from: datetime | None = None,
 ) -> Mandate:
-    context = _context(info)
-    if context.caller is None:
-        raise PermissionError("Sign in to give a mandate.")
+    caller = _caller(info)
     try:
-        mandate = await context.ctx.mandates.grant(
-            context.caller,
+        mandate = await _context(info).ctx.mandates.grant(
+            caller,
             str(delegate),
             [t.value for t in themes],
             int(valid_until.timestamp()),
@@ -283,49 +291,51 @@ async def _grant_mandate(
 
 
 async def _accept_mandate(info: Info[Any, Any], id: strawberry.ID) -> Mandate:
-    context = _context(info)
-    if context.caller is None:
-        raise PermissionError("Sign in to accept a mandate.")
+    caller = _caller(info)
     try:
-        return _mandate(await context.ctx.mandates.accept(str(id), context.caller))
+        return _mandate(await _context(info).ctx.mandates.accept(str(id), caller))
     except MandateError as error:
         raise ValueError(str(error)) from None
 
 
 async def _revoke_mandate(info: Info[Any, Any], id: strawberry.ID) -> Mandate:
-    context = _context(info)
-    if context.caller is None:
-        raise PermissionError("Sign in to revoke a mandate.")
+    caller = _caller(info)
     try:
-        return _mandate(await context.ctx.mandates.revoke(str(id), context.caller))
+        return _mandate(await _context(info).ctx.mandates.revoke(str(id), caller))
     except MandateError as error:
         raise ValueError(str(error)) from None
 
 
 async def _revoke_consent(info: Info[Any, Any], id: strawberry.ID) -> Consent:
-    context = _context(info)
-    if context.caller is None:
-        raise PermissionError("Sign in to withdraw a consent.")
+    caller = _caller(info)
+    ctx = _context(info).ctx
     try:
-        consent = await context.ctx.consents.revoke(str(id), context.caller)
+        consent = await ctx.consents.revoke(str(id), caller)
     except consents_module.ConsentError as error:
         raise ValueError(str(error)) from None
-    return await _consent(context.ctx, consent)
+    return await _consent(ctx, consent)
 
 
 @strawberry.type
 class Mutation:
-    grant_mandate = strawberry.mutation(
-        resolver=_grant_mandate, description="Give `delegate` a mandate to act for you on `themes`."
+    grant_mandate = strawberry.federation.mutation(
+        resolver=_grant_mandate,
+        policy=citizens_own_token(),
+        description="Give `delegate` a mandate to act for you on `themes`.",
     )
-    accept_mandate = strawberry.mutation(
-        resolver=_accept_mandate, description="Accept a mandate given to you; it takes effect now."
+    accept_mandate = strawberry.federation.mutation(
+        resolver=_accept_mandate,
+        policy=citizens_own_token(),
+        description="Accept a mandate given to you; it takes effect now.",
     )
-    revoke_mandate = strawberry.mutation(
-        resolver=_revoke_mandate, description="End a mandate you gave (or give one back)."
+    revoke_mandate = strawberry.federation.mutation(
+        resolver=_revoke_mandate,
+        policy=citizens_own_token(),
+        description="End a mandate you gave (or give one back).",
     )
-    revoke_consent = strawberry.mutation(
+    revoke_consent = strawberry.federation.mutation(
         resolver=_revoke_consent,
+        policy=citizens_own_token(),
         description="Withdraw a consent: the platform's tokens stop working.",
     )
 
@@ -334,21 +344,17 @@ schema = strawberry.federation.Schema(mutation=Mutation, types=[Citizen])
 
 
 class ConsentGraphQL(GraphQL[_Context, None]):
-    """Resolves the caller from a first-party access token of this server: one that speaks
-    for its subject directly (no `act`) and carries no third-party consent."""
+    """The consent schema over the auth server's stores; the caller is the identity
+    `IdentityGuard` verified (see `consent_graphql`)."""
 
     def __init__(self, ctx: AuthContext) -> None:
         super().__init__(schema, graphql_ide=None)
         self.ctx = ctx
 
     async def get_context(self, request: Any, response: Any) -> _Context:
-        caller = None
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            try:
-                claims, _ = await self.ctx.verifier.verify(header[7:].strip())
-            except InvalidAccessToken:
-                claims = {}
-            if claims and "act" not in claims and "consent_id" not in claims:
-                caller = str(claims["sub"])
-        return _Context(self.ctx, caller, request, response)
+        return _Context(self.ctx, identity_of(request), request, response)
+
+
+def consent_graphql(ctx: AuthContext, verifier: IdentityVerifier) -> ASGIApp:
+    """The subgraph's endpoint: no valid identity token from the gateway, no GraphQL."""
+    return IdentityGuard(ConsentGraphQL(ctx), verifier)

@@ -100,7 +100,8 @@ class Citizen:
 
     @classmethod
     def resolve_reference(cls, **representation: Any) -> Citizen:
-        # Nothing to load: every field below batches its own query by personal ID.
+        # Nothing to load, and nothing disclosed but the key: every field below applies the
+        # access rule and batches its own query by personal ID.
         return cls(personal_id=strawberry.ID(str(representation["personalId"])))
 
     @strawberry.federation.field(
@@ -108,6 +109,7 @@ class Citizen:
         description="Companies the citizen owns or sits on the board of, newest role first.",
     )
     async def companies(self, info: Info) -> list[CompanyRole]:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.roles.load(self.personal_id)
         return [CompanyRole.from_row(row) for row in rows]
 

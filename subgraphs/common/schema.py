@@ -6,11 +6,12 @@ from collections.abc import Iterable
 from typing import Final
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.federation import Schema
 
-# 2.5 is the first version with @requiresScopes, which every personal-data field carries.
-FEDERATION_VERSION: Final = "2.5"
+# 2.6 is the first version with @policy (mutations, whose caller scopes alone cannot describe);
+# @requiresScopes, on every personal-data field, and @authenticated came with 2.5.
+FEDERATION_VERSION: Final = "2.6"
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -28,5 +29,11 @@ def federated_schema(
         mutation=mutation,
         types=list(types),
         federation_version=FEDERATION_VERSION,
-        extensions=[lambda: MaskErrors(should_mask_error=_is_unexpected)],
+        extensions=[
+            lambda: MaskErrors(should_mask_error=_is_unexpected),
+            # The gateway sends the same few operations over and over, with different
+            # representations in the variables; parsing and validating each once is enough.
+            ParserCache,
+            ValidationCache,
+        ],
     )

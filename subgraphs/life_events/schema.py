@@ -142,12 +142,20 @@ class JourneyStep:
 
 @strawberry.type
 class LifeEvent:
+    # Whose life event it is: what it says is that citizen's data.
+    citizen: strawberry.Private[str]
+    concerns_id: strawberry.Private[str | None]
     kind: LifeEventKind
     occurred_on: date | None
-    concerns: Citizen | None = strawberry.field(
-        description="Whom the event is about when not the citizen: the newborn, the deceased."
-    )
     journey: list[JourneyStep]
+
+    @strawberry.field(
+        description="Whom the event is about when not the citizen: the newborn, the deceased. "
+        "Only the key: that person's own data is theirs to disclose."
+    )
+    def concerns(self, info: Info) -> Citizen | None:
+        info.context.require_readable(self.citizen)
+        return Citizen(personal_id=strawberry.ID(self.concerns_id)) if self.concerns_id else None
 
 
 def _external() -> Any:
@@ -187,16 +195,18 @@ class Citizen:
         "or needs about it.",
     )
     def life_events(self, info: Info) -> list[LifeEvent]:
+        # The facts arrived from the gateway, but whose they are decides who may see what
+        # they add up to.
+        info.context.require_readable(self.personal_id)
         if self.facts is None:
             return []
         today = info.context.today()
         return [
             LifeEvent(
+                citizen=self.personal_id,
+                concerns_id=occurrence.concerns,
                 kind=occurrence.kind,
                 occurred_on=occurrence.occurred_on,
-                concerns=Citizen(personal_id=strawberry.ID(occurrence.concerns))
-                if occurrence.concerns is not None
-                else None,
                 journey=[
                     JourneyStep(
                         agency=step.agency,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from aiodataloader import DataLoader
@@ -20,6 +21,15 @@ class PopulationLoaders:
         self.children: DataLoader[str, list[PersonRecord]] = loader(self._children)
         self.parents: DataLoader[str, list[PersonRecord]] = loader(self._parents)
         self.spouse: DataLoader[str, PersonRecord | None] = loader(self._spouses)
+
+    async def relatives_of(self, ids: list[str]) -> set[str]:
+        """Everyone who is a parent, child or spouse of one of `ids`, by the register."""
+        parents, children, spouses = await asyncio.gather(
+            self.parents.load_many(ids), self.children.load_many(ids), self.spouse.load_many(ids)
+        )
+        records = [r for group in (*parents, *children) for r in group]
+        records += [spouse for spouse in spouses if spouse is not None]
+        return {record.personal_id for record in records}
 
     async def _persons(self, ids: list[str]) -> list[PersonRecord | None]:
         rows = await store.persons(self.db, ids)

@@ -7,7 +7,8 @@ from datetime import date
 import strawberry
 from strawberry.federation import Schema
 
-from subgraphs.common.errors import Forbidden
+from subgraphs.common.errors import Unauthenticated
+from subgraphs.common.policies import citizens_own_token
 from subgraphs.common.schema import federated_schema
 from subgraphs.population.moves import MoveRequest, check_move, record_move
 from subgraphs.population.types import Citizen, Info
@@ -24,43 +25,40 @@ class ReportMoveInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The signed-in citizen.")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="The data subject of the sign-in: the citizen, or whom a delegate or "
+        "platform acts for; null when nobody is signed in.",
+    )
     async def me(self, info: Info) -> Citizen | None:
-        personal_id = info.context.personal_id()
+        personal_id = info.context.identity.subject
         if personal_id is None:
             return None
         record = await info.context.loaders.person.load(personal_id)
-        return Citizen.from_record(record) if record is not None else None
+        return Citizen.of(record) if record is not None else None
 
-    @strawberry.field(
-        description="The signed-in citizen or a minor in their care; anyone else is refused."
+    @strawberry.federation.field(
+        authenticated=True,
+        description="A citizen the caller may read: the data subject, or a minor in the "
+        "signed-in citizen's care; anyone else is refused.",
     )
     async def citizen(self, info: Info, personal_id: strawberry.ID) -> Citizen | None:
-        # Scopes say which categories a caller may read, not whose data: that is decided here
-        # until mandates reach the subgraphs in the gateway's identity token.
-        me = info.context.require_personal_id()
-        loaders = info.context.loaders
-        if personal_id != me:
-            today = info.context.today()
-            wards = {
-                child.personal_id
-                for child in await loaders.children.load(me)
-                if child.is_living_minor_on(today)
-            }
-            if personal_id not in wards:
-                raise Forbidden(f"{me} may not read citizen {personal_id}")
-        record = await loaders.person.load(personal_id)
-        return Citizen.from_record(record) if record is not None else None
+        if info.context.identity.subject is None:
+            raise Unauthenticated("no citizen is signed in")
+        info.context.require_readable(personal_id)
+        record = await info.context.loaders.person.load(personal_id)
+        return Citizen.of(record) if record is not None else None
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        policy=citizens_own_token(),
         description="Report a move once; every agency reads the new address from here. "
-        "Children under 18 living with the citizen move too."
+        "Children under 18 living with the citizen move too.",
     )
     async def report_move(self, info: Info, input: ReportMoveInput) -> Citizen:
-        me = info.context.require_personal_id()
+        me = info.context.acting_citizen()
         address = check_move(
             MoveRequest(
                 street=input.street,
@@ -77,7 +75,7 @@ class Mutation:
             loaders.addresses.clear(personal_id)
         record = await loaders.person.load(me)
         assert record is not None, "record_move checked the citizen exists"
-        return Citizen.from_record(record)
+        return Citizen.of(record)
 
 
 schema: Schema = federated_schema(query=Query, mutation=Mutation, types=[Citizen])

@@ -14,6 +14,7 @@ from strawberry.federation import Schema
 from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
 from subgraphs.common.money import from_cents
+from subgraphs.common.policies import citizens_own_token
 from subgraphs.common.schema import federated_schema
 from subgraphs.social_insurance.applications import check_application, file_application
 from subgraphs.social_insurance.loaders import SocialInsuranceLoaders
@@ -59,6 +60,9 @@ class Payment:
 
 @strawberry.type
 class Benefit:
+    # Whose benefit it is: its details are that person's data, whoever it concerns.
+    applicant: strawberry.Private[str]
+    concerns_id: strawberry.Private[str | None]
     id: strawberry.ID
     kind: BenefitKind
     status: BenefitStatus
@@ -66,9 +70,6 @@ class Benefit:
     valid_from: date | None
     valid_until: date | None
     monthly_amount: Decimal | None
-    concerns: Citizen | None = strawberry.field(
-        description="Whom the benefit is for or because of: the child, the late spouse."
-    )
     decision: BenefitDecision | None
 
     @classmethod
@@ -83,8 +84,9 @@ class Benefit:
                 explanation=row["decision_explanation"] or "",
             )
         cents = row["monthly_cents"]
-        concerns = row["concerns_id"]
         return cls(
+            applicant=row["personal_id"],
+            concerns_id=row["concerns_id"] or None,
             id=strawberry.ID(str(row["id"])),
             kind=BenefitKind(row["kind"]),
             status=status,
@@ -92,12 +94,20 @@ class Benefit:
             valid_from=_date(row["valid_from"]),
             valid_until=_date(row["valid_until"]),
             monthly_amount=from_cents(cents) if cents is not None else None,
-            concerns=Citizen(personal_id=strawberry.ID(concerns)) if concerns else None,
             decision=decision,
         )
 
+    @strawberry.field(
+        description="Whom the benefit is for or because of: the child, the late spouse. "
+        "Only the key: that person's own data is theirs to disclose."
+    )
+    def concerns(self, info: Info) -> Citizen | None:
+        info.context.require_readable(self.applicant)
+        return Citizen(personal_id=strawberry.ID(self.concerns_id)) if self.concerns_id else None
+
     @strawberry.field(description="Payments, latest first.")
     async def payments(self, info: Info) -> list[Payment]:
+        info.context.require_readable(self.applicant)
         rows = await info.context.loaders.payments.load(str(self.id))
         return [
             Payment(
@@ -121,13 +131,15 @@ class Citizen:
 
     @classmethod
     def resolve_reference(cls, **representation: Any) -> Citizen:
-        # Nothing to load: every field below batches its own query by personal ID.
+        # Nothing to load, and nothing disclosed but the key: every field below applies the
+        # access rule and batches its own query by personal ID.
         return cls(personal_id=strawberry.ID(str(representation["personalId"])))
 
     @strawberry.federation.field(
         requires_scopes=read_scope("benefits"), description="Applications and grants, latest first."
     )
     async def benefits(self, info: Info) -> list[Benefit]:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.benefits.load(self.personal_id)
         return [Benefit.from_row(row) for row in rows]
 
@@ -136,6 +148,7 @@ class Citizen:
         description="Study rights reported by educational institutions, latest first.",
     )
     async def studies(self, info: Info) -> list[Study]:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.studies.load(self.personal_id)
         return [
             Study(
@@ -162,9 +175,12 @@ class ApplyForBenefitInput:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Apply for a benefit for the signed-in citizen.")
+    @strawberry.federation.mutation(
+        policy=citizens_own_token(),
+        description="Apply for a benefit for the signed-in citizen.",
+    )
     async def apply_for_benefit(self, info: Info, input: ApplyForBenefitInput) -> Benefit:
-        me = info.context.require_personal_id()
+        me = info.context.acting_citizen()
         today = info.context.today()
         concerns = str(input.concerns) if input.concerns is not None else None
         application = check_application(me, input.kind.value, concerns, input.starts_on, today)

@@ -15,6 +15,7 @@ from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import from_cents
+from subgraphs.common.policies import citizens_own_token
 from subgraphs.common.schema import federated_schema
 from subgraphs.tax import store
 from subgraphs.tax.loaders import TaxLoaders
@@ -109,7 +110,8 @@ class Citizen:
 
     @classmethod
     def resolve_reference(cls, **representation: Any) -> Citizen:
-        # Nothing to load: every field below batches its own query by personal ID.
+        # Nothing to load, and nothing disclosed but the key: every field below applies the
+        # access rule and batches its own query by personal ID.
         return cls(personal_id=strawberry.ID(str(representation["personalId"])))
 
     @strawberry.federation.field(
@@ -117,6 +119,7 @@ class Citizen:
         description="Earned income of one year (the latest with any when omitted).",
     )
     async def income(self, info: Info, year: int | None = None) -> Income | None:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.incomes.load(self.personal_id)
         if not rows:
             return None
@@ -128,6 +131,7 @@ class Citizen:
         requires_scopes=read_scope("income"), description="Employments, latest first."
     )
     async def employments(self, info: Info) -> list[Employment]:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.employments.load(self.personal_id)
         return [
             Employment(
@@ -140,6 +144,7 @@ class Citizen:
 
     @strawberry.federation.field(requires_scopes=read_scope("tax"))
     async def tax_decisions(self, info: Info) -> list[TaxDecision]:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.decisions.load(self.personal_id)
         return [
             TaxDecision(
@@ -156,11 +161,13 @@ class Citizen:
         requires_scopes=read_scope("tax"), description="Percent withheld from pay."
     )
     async def withholding_rate(self, info: Info) -> float | None:
+        info.context.require_readable(self.personal_id)
         row = await info.context.loaders.tax_card.load(self.personal_id)
         return float(row["rate_percent"]) if row is not None else None
 
     @strawberry.federation.field(requires_scopes=read_scope("tax"))
     async def tax_card(self, info: Info) -> TaxCard | None:
+        info.context.require_readable(self.personal_id)
         row = await info.context.loaders.tax_card.load(self.personal_id)
         return TaxCard.from_row(row) if row is not None else None
 
@@ -186,14 +193,15 @@ def check_withholding_change(rate: float, reason: str) -> str:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
+    @strawberry.federation.mutation(
+        policy=citizens_own_token(),
         description="Change the signed-in citizen's withholding rate from today, "
-        "e.g. after starting a business or losing a job."
+        "e.g. after starting a business or losing a job.",
     )
     async def change_withholding_rate(
         self, info: Info, input: ChangeWithholdingRateInput
     ) -> TaxCard:
-        me = info.context.require_personal_id()
+        me = info.context.acting_citizen()
         reason = check_withholding_change(input.withholding_rate, input.reason)
         today = info.context.today()
         loaders = info.context.loaders

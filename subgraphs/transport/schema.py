@@ -49,11 +49,13 @@ class Citizen:
 
     @classmethod
     def resolve_reference(cls, **representation: Any) -> Citizen:
-        # Nothing to load: every field below batches its own query by personal ID.
+        # Nothing to load, and nothing disclosed but the key: every field below applies the
+        # access rule and batches its own query by personal ID.
         return cls(personal_id=strawberry.ID(str(representation["personalId"])))
 
     @strawberry.federation.field(requires_scopes=read_scope("vehicles"))
     async def driving_licence(self, info: Info) -> DrivingLicence | None:
+        info.context.require_readable(self.personal_id)
         row = await info.context.loaders.licence.load(self.personal_id)
         if row is None:
             return None
@@ -71,6 +73,7 @@ class Citizen:
         description="Vehicles the citizen owns or holds, newest registration first.",
     )
     async def vehicles(self, info: Info) -> list[Vehicle]:
+        info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.vehicles.load(self.personal_id)
         return [
             Vehicle(

@@ -17,7 +17,9 @@ from auth.app import create_app
 from auth.context import AuthContext
 from auth.db import open_database
 from auth.settings import AuthSettings
+from subgraphs.common.settings import GatewayTrust
 from tests.auth.support import free_port, serve, write_fixtures
+from tests.subgraphs.gateway_tokens import Caller, TestGateway, serve_gateway
 
 POSTGRES_URL = os.environ.get(
     "AUTH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -34,6 +36,8 @@ class RunningAuth:
     data_dir: Path
 
     loop: asyncio.AbstractEventLoop
+    # Signs the identity tokens the consent subgraph at /graphql accepts.
+    gateway: TestGateway
 
     def call(self, awaitable: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's own loop (its engine lives there)."""
@@ -41,6 +45,11 @@ class RunningAuth:
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=10)
+
+    def subgraph_token(self, caller: str | Caller) -> str:
+        """The gateway's identity token for the consent subgraph; a personal id is the
+        citizen's own sign-in."""
+        return self.gateway.mint("consent", Caller(caller) if isinstance(caller, str) else caller)
 
 
 def make_settings(data_dir: Path, port: int, **overrides: object) -> AuthSettings:
@@ -57,13 +66,24 @@ def make_settings(data_dir: Path, port: int, **overrides: object) -> AuthSetting
     return AuthSettings.model_validate(values)
 
 
+@pytest.fixture(scope="session")
+def gateway() -> Iterator[TestGateway]:
+    """The gateway's signing key, its JWKS served on a real port."""
+    with serve_gateway() as running:
+        yield running
+
+
+def gateway_trust(gateway: TestGateway) -> GatewayTrust:
+    return GatewayTrust(jwks_url=gateway.jwks_url)
+
+
 @pytest.fixture
-def auth_server(tmp_path: Path) -> Iterator[RunningAuth]:
+def auth_server(tmp_path: Path, gateway: TestGateway) -> Iterator[RunningAuth]:
     port = free_port()
     settings = make_settings(tmp_path, port)
-    app = create_app(settings)
+    app = create_app(settings, gateway=gateway_trust(gateway))
     with serve(app, port) as url:
-        yield RunningAuth(url, settings, app.state.ctx, tmp_path, app.state.loop)
+        yield RunningAuth(url, settings, app.state.ctx, tmp_path, app.state.loop, gateway)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from auth.app import create_app
-from tests.auth.conftest import RunningAuth, make_settings
+from tests.auth.conftest import RunningAuth, gateway_trust, make_settings
 from tests.auth.support import Pkce, authorize, citizen_data, free_port, serve
+from tests.subgraphs.gateway_tokens import TestGateway
 
 
 def test_health(auth_server: RunningAuth) -> None:
@@ -53,10 +54,10 @@ def test_dynamic_registration_behind_the_admin_credential(auth_server: RunningAu
         assert answer["error"] == "invalid_authorization_details"
 
 
-def test_production_has_no_test_sign_in(tmp_path: Path) -> None:
+def test_production_has_no_test_sign_in(tmp_path: Path, gateway: TestGateway) -> None:
     port = free_port()
     settings = make_settings(tmp_path, port, CITIZEN_ENV="production", admin_token="")
-    app = create_app(settings)
+    app = create_app(settings, gateway=gateway_trust(gateway))
     with serve(app, port) as url:
         import httpx
 

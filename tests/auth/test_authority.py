@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from auth.app import create_app
 from auth.policies import decide
-from tests.auth.conftest import RunningAuth, make_settings
+from tests.auth.conftest import RunningAuth, gateway_trust, make_settings
 from tests.auth.support import ANNA, BEN, CARA, DAN, Pkce, decode_unverified, free_port, serve
 from tests.auth.test_flow import bank_params, code_for, token
 from tests.auth.test_token_exchange import exchange, portal_token
+from tests.subgraphs.gateway_tokens import TestGateway
 
 
 def test_a_citizens_own_token_is_self_and_names_only_minor_wards(
@@ -76,12 +78,12 @@ def test_the_development_endpoint_mints_what_a_signed_in_citizen_gets(
     assert unknown.status_code == 400
 
 
-def test_there_is_no_development_endpoint_in_production(tmp_path: Path) -> None:
+def test_there_is_no_development_endpoint_in_production(
+    tmp_path: Path, gateway: TestGateway
+) -> None:
     port = free_port()
     settings = make_settings(tmp_path, port, CITIZEN_ENV="production")
-    with serve(create_app(settings), port) as url:
-        import httpx
-
+    with serve(create_app(settings, gateway=gateway_trust(gateway)), port) as url:
         answer = httpx.post(f"{url}/dev/token", data={"personal_id": ANNA})
     assert answer.status_code == 404
 

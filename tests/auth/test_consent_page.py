@@ -15,14 +15,17 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from auth.app import create_app
-from tests.auth.conftest import make_settings
+from tests.auth.conftest import gateway_trust, make_settings
 from tests.auth.support import ANNA, PLATFORM_SECRET, Pkce, citizen_data, free_port, serve
 from tests.browser import Browser
+from tests.subgraphs.gateway_tokens import TestGateway
 
 pytestmark = pytest.mark.slow
 
 
-async def test_approve_a_subset_in_chromium(chromium: str, tmp_path: Path) -> None:
+async def test_approve_a_subset_in_chromium(
+    chromium: str, tmp_path: Path, gateway: TestGateway
+) -> None:
     auth_port, platform_port = free_port(), free_port()
     callback = f"http://127.0.0.1:{platform_port}/callback"
     auth_url = f"http://127.0.0.1:{auth_port}"
@@ -58,7 +61,8 @@ async def test_approve_a_subset_in_chromium(chromium: str, tmp_path: Path) -> No
         ),
     }
     shots = Path(os.environ.get("AUTH_SCREENSHOTS", tmp_path))
-    with serve(create_app(settings), auth_port), serve(platform, platform_port):
+    app = create_app(settings, gateway=gateway_trust(gateway))
+    with serve(app, auth_port), serve(platform, platform_port):
         async with Browser(chromium, tmp_path / "chromium-profile") as page:
             await page.navigate(f"{auth_url}/authorize?{urlencode(params)}")
             assert "/signin/test" in await page.evaluate("location.pathname")

@@ -1,13 +1,23 @@
-"""The consent subgraph: a citizen's own consents, mandates and access log, nobody else's."""
+"""The consent subgraph: a citizen's own consents, mandates and access log, nobody else's, for
+whoever the gateway's identity token says is asking."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from auth.app import create_app
 from auth.subgraph import schema
-from tests.auth.conftest import RunningAuth
-from tests.auth.support import ANNA, DAN, Pkce, decode_unverified
+from subgraphs.common.settings import ConfigurationError, GatewayTrust
+from tests.auth.conftest import RunningAuth, make_settings
+from tests.auth.support import ANNA, BEN, DAN, Pkce, decode_unverified, free_port
 from tests.auth.test_flow import GATEWAY, code_for, token
 from tests.auth.test_refusals import exchange_code
-from tests.auth.test_token_exchange import graphql, portal_token
+from tests.auth.test_token_exchange import GRANT, graphql, portal_token
+from tests.subgraphs.gateway_tokens import Caller
 
 CITIZEN = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Citizen {
   personalId
@@ -18,14 +28,21 @@ CITIZEN = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on
     pageInfo { hasNextPage endCursor }
   }
 } } }"""
+ANNAS = [{"__typename": "Citizen", "personalId": ANNA}]
 
 
 def test_sdl_extends_citizen_by_key() -> None:
     sdl = schema.as_str()
     assert 'type Citizen @key(fields: "personalId")' in sdl
-    assert "dataAccessLog(first: Int = 20, after: String = null): AccessLogConnection!" in sdl
+    assert (
+        "dataAccessLog(first: Int = 20, after: String = null): AccessLogConnection! "
+        '@policy(policies: [["citizen:self"]])'
+    ) in sdl
+    assert 'consents: [Consent!]! @policy(policies: [["citizen:self"]])' in sdl
+    assert 'mandates: [Mandate!]! @policy(policies: [["citizen:self"]])' in sdl
     for mutation in ("grantMandate", "acceptMandate", "revokeMandate", "revokeConsent"):
-        assert mutation in sdl
+        line = next(line for line in sdl.splitlines() if line.strip().startswith(mutation))
+        assert line.endswith('@policy(policies: [["citizen:self"]])'), line
 
 
 def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) -> None:
@@ -53,9 +70,8 @@ def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) ->
             == 401
         )
 
-        anna = portal_token(auth_server, ANNA)
-        reps = [{"__typename": "Citizen", "personalId": ANNA}]
-        body = graphql(http, anna, CITIZEN, reps=reps)
+        anna = auth_server.subgraph_token(ANNA)
+        body = graphql(http, anna, CITIZEN, reps=ANNAS)
         assert "errors" not in body, body
         citizen = body["data"]["_entities"][0]  # type: ignore[index]
         assert citizen["consents"][0]["id"] == consent_id
@@ -64,12 +80,6 @@ def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) ->
         log = citizen["dataAccessLog"]
         assert [e["node"]["traceId"] for e in log["edges"]] == ["trace-2", "trace-1"]
         assert log["pageInfo"]["hasNextPage"] is True
-
-        # Dan cannot read Anna's records; a platform's consent-bound token cannot either.
-        dan = portal_token(auth_server, DAN)
-        denied = graphql(http, dan, CITIZEN, reps=reps)
-        assert denied["errors"]
-        assert graphql(http, bank["access_token"], CITIZEN, reps=reps)["errors"]
 
         revoked = graphql(
             http,
@@ -83,3 +93,84 @@ def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) ->
         )
         assert refreshed.json()["error"] == "invalid_grant"
     assert auth_server.call(auth_server.ctx.access_log.verify_chain()).ok
+
+
+# Tokens that do not speak for a citizen directly, and what each gets.
+# fmt: off
+NOT_OWN = [
+    # token                                                          code
+    (Caller(ANNA, consent_id="cns-1"),                               "FORBIDDEN"),
+    (Caller(ANNA, actor=DAN, delegation="mandate", mandate_id="m"),  "FORBIDDEN"),
+    (Caller(ANNA, actor=DAN, delegation="guardianship"),             "FORBIDDEN"),
+    (Caller(),                                                       "UNAUTHENTICATED"),
+]
+# fmt: on
+# And own tokens of someone else, though they be guardian of the citizen.
+REFUSED = [*NOT_OWN, (Caller(DAN), "FORBIDDEN"), (Caller(DAN, guardian_of=(ANNA,)), "FORBIDDEN")]
+ENTITY = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Citizen { %s } } }"
+
+
+@pytest.mark.parametrize(("caller", "code"), REFUSED)
+def test_anyone_but_the_citizen_on_their_own_token_is_refused(
+    auth_server: RunningAuth, caller: Caller, code: str
+) -> None:
+    with auth_server.client() as http:
+        for field in ("consents { id }", "mandates { id }", "dataAccessLog { edges { cursor } }"):
+            body = graphql(http, auth_server.subgraph_token(caller), ENTITY % field, reps=ANNAS)
+            assert body["data"] == {"_entities": [None]}, body
+            errors = body["errors"]
+            assert [e["extensions"]["code"] for e in errors] == [code]  # type: ignore[index, union-attr]
+
+
+@pytest.mark.parametrize(("caller", "code"), NOT_OWN)
+def test_only_the_citizens_own_token_changes_anything(
+    auth_server: RunningAuth, caller: Caller, code: str
+) -> None:
+    until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    with auth_server.client() as http:
+        body = graphql(
+            http,
+            auth_server.subgraph_token(caller),
+            GRANT,
+            delegate=BEN,
+            themes=["TAX"],
+            until=until,
+        )
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == [code]  # type: ignore[index, union-attr]
+    assert auth_server.call(auth_server.ctx.mandates.involving(BEN)) == []
+
+
+def test_the_auth_servers_own_access_token_is_refused(auth_server: RunningAuth) -> None:
+    portal = portal_token(auth_server, ANNA)
+    with auth_server.client() as http:
+        for headers in ({"Authorization": f"Bearer {portal}"}, {}):
+            answer = http.post(
+                "/graphql", json={"query": CITIZEN, "variables": {"reps": ANNAS}}, headers=headers
+            )
+            assert answer.status_code == 401
+            assert answer.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+            assert "data" not in answer.json()
+        wrong_audience = auth_server.gateway.mint("population", Caller(ANNA))
+        answer = http.post(
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers={"Authorization": f"Bearer {wrong_audience}"},
+        )
+        assert answer.status_code == 401
+        assert "aud must be 'consent'" in answer.json()["errors"][0]["message"]
+
+
+def test_the_subgraph_does_not_start_without_the_gateways_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CITIZEN_GATEWAY_JWKS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # away from any .env
+    settings = make_settings(tmp_path, free_port())
+    for gateway in (None, GatewayTrust(jwks_url=None)):
+        with pytest.raises(ConfigurationError, match="CITIZEN_GATEWAY_JWKS_URL"):
+            create_app(settings, gateway=gateway)
+
+
+def test_health_needs_no_token(auth_server: RunningAuth) -> None:
+    assert httpx.get(f"{auth_server.url}/health").status_code == 200

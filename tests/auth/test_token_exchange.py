@@ -78,6 +78,7 @@ def exchange(http: httpx.Client, actor_token: str, principal: str, **extra: str)
 
 
 def graphql(http: httpx.Client, token: str, query: str, **variables: object) -> dict[str, object]:
+    """Post to the consent subgraph with `token`, the gateway's identity token for it."""
     answer = http.post(
         "/graphql",
         json={"query": query, "variables": variables},
@@ -96,11 +97,17 @@ REVOKE = "mutation($id: ID!) { revokeMandate(id: $id) { id status } }"
 
 
 def test_mandate_exchange_through_the_subgraph(auth_server: RunningAuth) -> None:
-    eva = portal_token(auth_server, EVA)
     dan = portal_token(auth_server, DAN)
     until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     with auth_server.client() as http:
-        granted = graphql(http, eva, GRANT, delegate=DAN, themes=["TAX", "INCOME"], until=until)
+        granted = graphql(
+            http,
+            auth_server.subgraph_token(EVA),
+            GRANT,
+            delegate=DAN,
+            themes=["TAX", "INCOME"],
+            until=until,
+        )
         mandate = granted["data"]["grantMandate"]  # type: ignore[index]
         assert mandate["status"] == "PENDING"
 
@@ -109,7 +116,7 @@ def test_mandate_exchange_through_the_subgraph(auth_server: RunningAuth) -> None
         assert pending.status_code == 400 and pending.json()["error"] == "invalid_request"
         assert "not been accepted" in pending.json()["error_description"]
 
-        accepted = graphql(http, dan, ACCEPT, id=mandate["id"])
+        accepted = graphql(http, auth_server.subgraph_token(DAN), ACCEPT, id=mandate["id"])
         assert accepted["data"]["acceptMandate"]["status"] == "ACTIVE"  # type: ignore[index]
 
         answer = exchange(http, dan, EVA)
@@ -131,7 +138,7 @@ def test_mandate_exchange_through_the_subgraph(auth_server: RunningAuth) -> None
         assert again.status_code == 400 and again.json()["error"] == "invalid_request"
 
         # The principal revokes: the delegated token dies on the next request.
-        graphql(http, eva, REVOKE, id=mandate["id"])
+        graphql(http, auth_server.subgraph_token(EVA), REVOKE, id=mandate["id"])
         introspected = http.post("/introspect", data={"token": body["access_token"]}, auth=GATEWAY)
         assert introspected.json() == {"active": False}
         refused = exchange(http, dan, EVA)

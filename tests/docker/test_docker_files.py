@@ -14,7 +14,7 @@ import yaml
 from auth.settings import AuthSettings
 from gateway.settings import GatewaySettings
 from gateway.supergraph import parse_supergraph
-from subgraphs.common.settings import AgencySettings
+from subgraphs.common.settings import GATEWAY_ENV_PREFIX, AgencySettings, GatewayTrust
 
 _ROOT = Path(__file__).resolve().parents[2]
 _COMPOSE = _ROOT / "docker" / "compose.yaml"
@@ -28,8 +28,11 @@ def _services() -> dict[str, dict[str, Any]]:
 
 def _known_variables() -> set[str]:
     names = {"GATEWAY_" + name.upper() for name in GatewaySettings.model_fields}
-    names |= {"AUTH_" + name.upper() for name in AuthSettings.model_fields}
+    for name, field in AuthSettings.model_fields.items():
+        aliases = getattr(field.validation_alias, "choices", None)
+        names |= set(aliases) if aliases else {"AUTH_" + name.upper()}
     names |= {"CITIZEN_" + name.upper() for name in AgencySettings.model_fields}
+    names |= {GATEWAY_ENV_PREFIX + name.upper() for name in GatewayTrust.model_fields}
     return names
 
 

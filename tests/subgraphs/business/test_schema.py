@@ -9,6 +9,7 @@ from subgraphs.business.app import create_business_app
 from subgraphs.common.settings import AgencySettings
 from tests.subgraphs.conftest import AppFactory
 from tests.subgraphs.helpers import Client, query_db
+from tests.subgraphs.people import ACCESS, ACCESS_IDS, Asks, People, assert_access, household
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
 
@@ -35,6 +36,7 @@ async def test_companies_with_roles_and_events(business: Client, seeded_dir: Pat
         ENTITIES % "companies { role since until company { businessId name form registeredOn "
         "dissolvedOn events { kind occurredOn description } } }",
         {"r": [_citizen(row["personal_id"])]},
+        identity=row["personal_id"],
     )
     roles = [
         r
@@ -49,20 +51,33 @@ async def test_companies_with_roles_and_events(business: Client, seeded_dir: Pat
     assert ("DISSOLVED" in kinds) == (row["dissolved_on"] is not None)
 
 
-async def test_entities_batch_one_query_per_list(business: Client, seeded_dir: Path) -> None:
-    ids = [
-        r[0]
-        for r in query_db(
-            seeded_dir, "business", "SELECT DISTINCT personal_id FROM company_role LIMIT 30"
-        )
-    ]
+async def test_entities_batch_one_query_per_list(
+    business: Client, seeded_dir: Path, people: People
+) -> None:
+    caller, ids = household(seeded_dir, people.parent)
+    assert len(ids) > 1
     database = business.app.state.database
     before = database.queries
     await business.data(
         ENTITIES % "companies { role company { name events { kind } } }",
         {"r": [_citizen(pid) for pid in ids]},
+        identity=caller,
     )
+    # roles with their companies, then the events of every company: one query each.
     assert database.queries - before == 2
+
+
+COMPANIES = (
+    "companies { role since until company { businessId name form registeredOn dissolvedOn "
+    "events { kind occurredOn description } } }"
+)
+
+
+@pytest.mark.parametrize(("asks", "person", "readable"), [c[1:4] for c in ACCESS], ids=ACCESS_IDS)
+async def test_access_per_person(
+    business: Client, people: People, asks: Asks, person: str, readable: bool
+) -> None:
+    await assert_access(business, people, asks, person, "companies", COMPANIES, readable)
 
 
 async def test_service_sdl_declares_federation_directives(business: Client) -> None:

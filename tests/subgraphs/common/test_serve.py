@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -12,15 +14,17 @@ import pytest
 
 from subgraphs.common.serve import main
 from subgraphs.population.app import create_population_app
+from tests.subgraphs.gateway_tokens import TestGateway
 
 
-def test_a_configuration_error_exits_with_its_message(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_a_missing_jwks_url_stops_the_start_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], seeded_dir: Path
 ) -> None:
-    monkeypatch.delenv("CITIZEN_ENV", raising=False)
-    monkeypatch.setenv("CITIZEN_DEV_PERSONAL_ID", "19900101-0001")
+    monkeypatch.setenv("CITIZEN_DATA_DIR", str(seeded_dir))
+    monkeypatch.delenv("CITIZEN_GATEWAY_JWKS_URL", raising=False)
+    monkeypatch.chdir("/")  # away from any .env
     assert main("population", create_population_app, ["--port", "1"]) == 2
-    assert "CITIZEN_DEV_PERSONAL_ID" in capsys.readouterr().err
+    assert "CITIZEN_GATEWAY_JWKS_URL is not set" in capsys.readouterr().err
 
 
 def _free_port() -> int:
@@ -30,9 +34,24 @@ def _free_port() -> int:
         return port
 
 
-def test_an_agency_runs_as_its_own_process(seeded_dir: Path) -> None:
+def _post(port: int, headers: dict[str, str]) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": "{ _service { sdl } }"}).encode(),
+        headers={"content-type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_an_agency_runs_as_its_own_process(seeded_dir: Path, gateway: TestGateway) -> None:
     port = _free_port()
-    env = dict(os.environ, CITIZEN_DATA_DIR=str(seeded_dir), CITIZEN_ENV="development")
+    env = dict(
+        os.environ, CITIZEN_DATA_DIR=str(seeded_dir), CITIZEN_GATEWAY_JWKS_URL=gateway.jwks_url
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "subgraphs.tax", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -50,13 +69,9 @@ def test_an_agency_runs_as_its_own_process(seeded_dir: Path) -> None:
                 assert process.poll() is None, process.stderr.read() if process.stderr else ""
                 assert time.monotonic() < deadline, "not healthy in 20 s"
                 time.sleep(0.1)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/graphql",
-            data=b'{"query": "{ _service { sdl } }"}',
-            headers={"content-type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert b"withholdingRate" in response.read()
+        assert _post(port, {})[0] == 401
+        status, body = _post(port, {"authorization": f"Bearer {gateway.mint('tax')}"})
+        assert status == 200 and b"withholdingRate" in body
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -5,41 +5,55 @@ from pathlib import Path
 
 import pytest
 
-from subgraphs.common.settings import AgencySettings, ConfigurationError, load_settings
+from subgraphs.common.settings import (
+    GATEWAY_ISSUER,
+    AgencySettings,
+    ConfigurationError,
+    load_settings,
+)
+
+_VARIABLES = (
+    "CITIZEN_TODAY",
+    "CITIZEN_DATA_DIR",
+    "CITIZEN_GATEWAY_JWKS_URL",
+    "CITIZEN_GATEWAY_ISSUER",
+)
 
 
-def test_defaults_are_production_and_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CITIZEN_ENV", "CITIZEN_DEV_PERSONAL_ID", "CITIZEN_TODAY", "CITIZEN_DATA_DIR"):
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir("/")  # away from any .env
+
+
+def test_defaults() -> None:
     settings = load_settings()
-    assert settings.env == "production"
     assert settings.data_dir == Path(".data")
     assert settings.current_date() == date.today()
+    assert settings.gateway.jwks_url is None
+    assert settings.gateway.issuer == GATEWAY_ISSUER == "urn:citizen-account:gateway"
+
+
+def test_the_gateway_is_read_from_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITIZEN_GATEWAY_JWKS_URL", "http://gateway:4000/.well-known/jwks.json")
+    monkeypatch.setenv("CITIZEN_GATEWAY_ISSUER", "urn:example:gateway")
+    monkeypatch.setenv("CITIZEN_TODAY", "2026-11-01")
+    settings = load_settings()
+    assert settings.gateway.jwks_url == "http://gateway:4000/.well-known/jwks.json"
+    assert settings.gateway.issuer == "urn:example:gateway"
+    assert settings.current_date() == date(2026, 11, 1)
+    assert AgencySettings(today=None).today is None
 
 
 def test_a_bad_value_names_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CITIZEN_ENV", "staging")
-    with pytest.raises(ConfigurationError, match="CITIZEN_ENV"):
+    monkeypatch.setenv("CITIZEN_TODAY", "someday")
+    with pytest.raises(ConfigurationError, match="CITIZEN_TODAY"):
         load_settings()
 
 
-def test_the_dev_identity_is_refused_outside_development(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("CITIZEN_ENV", raising=False)
+def test_the_development_identity_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The gateway owns the development identity now; a leftover variable changes nothing.
     monkeypatch.setenv("CITIZEN_DEV_PERSONAL_ID", "19900101-0001")
-    with pytest.raises(ConfigurationError) as raised:
-        load_settings()
-    assert "CITIZEN_DEV_PERSONAL_ID" in str(raised.value)
-    assert "CITIZEN_ENV=development" in str(raised.value)
-
-
-def test_the_dev_identity_is_accepted_in_development(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CITIZEN_ENV", "development")
-    monkeypatch.setenv("CITIZEN_DEV_PERSONAL_ID", "19900101-0001")
-    monkeypatch.setenv("CITIZEN_TODAY", "2026-11-01")
     settings = load_settings()
-    assert settings.dev_personal_id == "19900101-0001"
-    assert settings.current_date() == date(2026, 11, 1)
-    assert AgencySettings(today=None).today is None
+    assert "dev_personal_id" not in settings.model_dump()

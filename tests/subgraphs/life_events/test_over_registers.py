@@ -1,5 +1,6 @@
 """Life events over the seeded registers, fetched the way a gateway resolves `@requires`:
-each owner's share of the required fields through `_entities`, merged into one representation.
+each owner's share of the required fields through `_entities`, merged into one representation,
+every request with the identity token of the citizen whose events they are.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from subgraphs.social_insurance.app import create_social_insurance_app
 from subgraphs.tax.app import create_tax_app
 from subgraphs.transport.app import create_transport_app
 from tests.subgraphs.conftest import AppFactory
-from tests.subgraphs.helpers import Client, query_db
+from tests.subgraphs.helpers import Client, entities, query_db
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
 
@@ -37,32 +38,40 @@ OWNED_SELECTIONS: dict[AppFactory, str] = {
 }
 
 
+async def _representation(owners: list[tuple[Client, str]], personal_id: str) -> dict[str, Any]:
+    """What the gateway would send for `@requires`: each owner's fields, asked for with the
+    citizen's own token. A field the owner refuses arrives as null."""
+    representation: dict[str, Any] = {"__typename": "Citizen", "personalId": personal_id}
+    for client, selection in owners:
+        body = await client.post(
+            ENTITIES % selection, {"r": entities(personal_id)}, identity=personal_id
+        )
+        # A relationship discloses what these need of a relative (who they are, whether
+        # they are alive), so the citizen's own token reads all of it.
+        assert "errors" not in body, body["errors"]
+        representation.update(body["data"]["_entities"][0])
+    return representation
+
+
 async def test_every_kind_of_event_occurs_in_the_seeded_population(
     open_app: OpenApp, settings: AgencySettings, seeded_dir: Path
 ) -> None:
     ids = [r[0] for r in query_db(seeded_dir, "population", "SELECT personal_id FROM person")]
-    representations: list[dict[str, Any]] = [
-        {"__typename": "Citizen", "personalId": pid} for pid in ids
-    ]
-    for factory, selection in OWNED_SELECTIONS.items():
-        data = await open_app(factory, settings).data(
-            ENTITIES % selection, {"r": [{"__typename": "Citizen", "personalId": p} for p in ids]}
-        )
-        for representation, fields in zip(representations, data["_entities"], strict=True):
-            representation.update(fields or {})
-
+    owners = [(open_app(f, settings), selection) for f, selection in OWNED_SELECTIONS.items()]
     life_events = open_app(create_life_events_app, settings)
-    data = await life_events.data(
-        ENTITIES % "lifeEvents { kind journey { status service action } }",
-        {"r": representations},
-    )
-    kinds = Counter(
-        event["kind"] for citizen in data["_entities"] for event in citizen["lifeEvents"]
-    )
+    citizens = []
+    for pid in ids:
+        data = await life_events.data(
+            ENTITIES % "lifeEvents { kind journey { status service action } }",
+            {"r": [await _representation(owners, pid)]},
+            identity=pid,
+        )
+        citizens.append(data["_entities"][0])
+    kinds = Counter(event["kind"] for citizen in citizens for event in citizen["lifeEvents"])
     assert set(kinds) == {kind.value for kind in LifeEventKind}, kinds
     statuses = Counter(
         step["status"]
-        for citizen in data["_entities"]
+        for citizen in citizens
         for event in citizen["lifeEvents"]
         for step in event["journey"]
     )

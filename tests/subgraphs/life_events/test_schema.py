@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from graphql import EnumTypeDefinitionNode, ObjectTypeDefinitionNode, parse, print_ast
@@ -12,12 +11,12 @@ from subgraphs.common.settings import AgencySettings
 from subgraphs.life_events.app import create_life_events_app
 from subgraphs.life_events.schema import schema as life_events_schema
 from subgraphs.population.schema import schema as population_schema
-from subgraphs.seed import AS_OF
 from subgraphs.social_insurance.schema import schema as social_insurance_schema
 from subgraphs.tax.schema import schema as tax_schema
 from subgraphs.transport.schema import schema as transport_schema
 from tests.subgraphs.conftest import AppFactory
 from tests.subgraphs.helpers import Client
+from tests.subgraphs.people import ACCESS, ACCESS_IDS, Asks, People, assert_access
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
 
@@ -38,8 +37,7 @@ query($r: [_Any!]!) {
 
 
 @pytest.fixture
-def life_events(open_app: OpenApp, seeded_dir: Path) -> Client:
-    settings = AgencySettings(data_dir=seeded_dir, env="development", today=AS_OF)
+def life_events(open_app: OpenApp, settings: AgencySettings) -> Client:
     return open_app(create_life_events_app, settings)
 
 
@@ -75,7 +73,7 @@ async def test_life_events_from_a_representation(life_events: Client) -> None:
         "companies": [],
         "drivingLicence": None,
     }
-    data = await life_events.data(LIFE_EVENTS, {"r": [representation]})
+    data = await life_events.data(LIFE_EVENTS, {"r": [representation]}, identity="19900101-0001")
     events = data["_entities"][0]["lifeEvents"]
     assert [(e["kind"], e["occurredOn"]) for e in events] == [
         ("MOVING_HOUSE", "2026-10-01"),
@@ -87,6 +85,32 @@ async def test_life_events_from_a_representation(life_events: Client) -> None:
     assert child_benefit["status"] == "ELIGIBLE"
     assert child_benefit["agency"] == "social_insurance"
     assert child_benefit["action"].startswith("applyForBenefit(")
+
+
+FIELDS = (
+    "lifeEvents { kind occurredOn concerns { personalId } "
+    "journey { agency service status explanation dueBy action } }"
+)
+
+
+@pytest.mark.parametrize(("asks", "person", "readable"), [c[1:4] for c in ACCESS], ids=ACCESS_IDS)
+async def test_access_per_person(
+    life_events: Client, people: People, asks: Asks, person: str, readable: bool
+) -> None:
+    await assert_access(life_events, people, asks, person, "lifeEvents", FIELDS, readable)
+
+
+async def test_facts_of_someone_else_are_refused(life_events: Client) -> None:
+    representation = {
+        "__typename": "Citizen",
+        "personalId": "19900101-0001",
+        "dateOfBirth": "1990-01-01",
+        "address": {"since": "2026-10-01"},
+    }
+    body = await life_events.post(LIFE_EVENTS, {"r": [representation]}, identity="19800101-0001")
+    assert body["data"] == {"_entities": [None]}
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["path"] == ["_entities", 0, "lifeEvents"]
 
 
 async def test_health_without_a_store(life_events: Client) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from subgraphs.population.app import create_population_app
 from subgraphs.population.moves import MoveRequest, check_move
 from subgraphs.seed import AS_OF
 from tests.subgraphs.conftest import AppFactory
+from tests.subgraphs.gateway_tokens import Caller
 from tests.subgraphs.helpers import Client, query_db
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
@@ -172,10 +174,24 @@ async def test_report_move_before_the_current_address_changes_nothing(
     assert _addresses(data_dir) == before
 
 
-async def test_report_move_needs_a_signed_in_person(
-    open_app: OpenApp, write_settings: AgencySettings
+@pytest.mark.parametrize(
+    ("caller", "code"),
+    [
+        (Caller(), "UNAUTHENTICATED"),
+        (Caller("parent", actor="19700101-0001", delegation="mandate"), "FORBIDDEN"),
+        (Caller("parent", actor="19700101-0001", delegation="guardianship"), "FORBIDDEN"),
+        (Caller("parent", consent_id="cns-1"), "FORBIDDEN"),
+    ],
+    ids=["anonymous", "delegate", "guardian", "platform"],
+)
+async def test_only_the_citizens_own_token_reports_a_move(
+    open_app: OpenApp, write_settings: AgencySettings, data_dir: Path, caller: Caller, code: str
 ) -> None:
     population = open_app(create_population_app, write_settings)
+    parent, _ = _family_at_home(data_dir)
+    if caller.subject is not None:
+        caller = dataclasses.replace(caller, subject=parent)
+    before = _addresses(data_dir)
     move = {
         "street": "Hämeenkatu 1",
         "postcode": "33100",
@@ -183,5 +199,7 @@ async def test_report_move_needs_a_signed_in_person(
         "municipality": "Tampere",
         "movedOn": AS_OF.isoformat(),
     }
-    body = await population.post(REPORT_MOVE, {"input": move})
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    body = await population.post(REPORT_MOVE, {"input": move}, identity=caller)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == code
+    assert _addresses(data_dir) == before

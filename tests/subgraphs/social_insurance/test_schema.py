@@ -11,7 +11,17 @@ from subgraphs.common.settings import AgencySettings
 from subgraphs.seed import AS_OF
 from subgraphs.social_insurance.app import create_social_insurance_app
 from tests.subgraphs.conftest import AppFactory
+from tests.subgraphs.gateway_tokens import Caller
 from tests.subgraphs.helpers import Client, query_db
+from tests.subgraphs.people import (
+    ACCESS,
+    ACCESS_IDS,
+    Asks,
+    People,
+    assert_access,
+    assert_forbidden,
+    household,
+)
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
 
@@ -50,6 +60,7 @@ async def test_benefits_with_decisions_payments_and_whom_they_concern(
         ENTITIES % "benefits { kind status monthlyAmount concerns { personalId } "
         "decision { granted explanation } payments { paidOn amount } }",
         {"r": [_citizen(row["personal_id"])]},
+        identity=row["personal_id"],
     )
     child_benefits = [
         b
@@ -64,20 +75,19 @@ async def test_benefits_with_decisions_payments_and_whom_they_concern(
     assert all(p["amount"] == benefit["monthlyAmount"] for p in benefit["payments"])
 
 
-async def test_entities_batch_one_query_per_list(social: Client, seeded_dir: Path) -> None:
-    ids = [
-        r[0]
-        for r in query_db(
-            seeded_dir, "social_insurance", "SELECT DISTINCT personal_id FROM benefit LIMIT 40"
-        )
-    ]
+async def test_entities_batch_one_query_per_list(
+    social: Client, seeded_dir: Path, people: People
+) -> None:
+    caller, ids = household(seeded_dir, people.parent)
+    assert len(ids) > 1
     database = social.app.state.database
     before = database.queries
     data = await social.data(
         ENTITIES % "benefits { kind payments { amount } } studies { institution }",
         {"r": [_citizen(pid) for pid in ids]},
+        identity=caller,
     )
-    assert len(data["_entities"]) == 40
+    assert len(data["_entities"]) == len(ids)
     # benefits, then all their payments in one batch, and studies.
     assert database.queries - before == 3
 
@@ -152,16 +162,76 @@ async def test_apply_for_benefit_refuses_bad_input_and_changes_nothing(
     assert _benefits(data_dir) == before
 
 
-async def test_apply_for_benefit_needs_a_signed_in_person(
-    open_app: OpenApp, write_settings: AgencySettings
+@pytest.mark.parametrize(
+    ("caller", "code"),
+    [
+        (Caller(), "UNAUTHENTICATED"),
+        (Caller("19900101-0001", actor="19700101-0001", delegation="mandate"), "FORBIDDEN"),
+        (Caller("19900101-0001", actor="19700101-0001", delegation="guardianship"), "FORBIDDEN"),
+        (Caller("19900101-0001", consent_id="cns-1"), "FORBIDDEN"),
+    ],
+    ids=["anonymous", "delegate", "guardian", "platform"],
+)
+async def test_only_the_citizens_own_token_applies(
+    open_app: OpenApp, write_settings: AgencySettings, data_dir: Path, caller: Caller, code: str
 ) -> None:
     social = open_app(create_social_insurance_app, write_settings)
-    body = await social.post(APPLY, {"input": {"kind": "PENSION"}})
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    before = _benefits(data_dir)
+    body = await social.post(APPLY, {"input": {"kind": "PENSION"}}, identity=caller)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == code
+    assert _benefits(data_dir) == before
+
+
+FIELDS = {
+    "benefits": "benefits { id kind status appliedOn validFrom validUntil monthlyAmount "
+    "concerns { personalId } decision { decidedOn granted explanation } "
+    "payments { paidOn amount } }",
+    "studies": "studies { institution startedOn endedOn }",
+}
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize(("asks", "person", "readable"), [c[1:4] for c in ACCESS], ids=ACCESS_IDS)
+async def test_access_per_person(
+    social: Client, people: People, asks: Asks, person: str, readable: bool, field: str
+) -> None:
+    await assert_access(social, people, asks, person, field, FIELDS[field], readable)
+
+
+async def test_concerns_discloses_only_the_key(social: Client, seeded_dir: Path) -> None:
+    row = query_db(
+        seeded_dir,
+        "social_insurance",
+        "SELECT personal_id, concerns_id FROM benefit WHERE kind = 'CHILD_BENEFIT' LIMIT 1",
+    )[0]
+    applicant, child = row["personal_id"], row["concerns_id"]
+    data = await social.data(
+        ENTITIES % "benefits { concerns { personalId } }",
+        {"r": [_citizen(applicant)]},
+        identity=applicant,
+    )
+    assert {"personalId": child} in [b["concerns"] for b in data["_entities"][0]["benefits"]]
+    # The child's own benefits are the child's: the applicant's token reads them only as
+    # the guardian of a minor, never through the relationship.
+    through = await social.post(
+        ENTITIES % "benefits { concerns { benefits { kind } } }",
+        {"r": [_citizen(applicant)]},
+        identity=Caller(applicant),
+    )
+    refused = [e for e in through["errors"] if e["path"][-1] == "benefits"]
+    assert refused and all(e["extensions"]["code"] == "FORBIDDEN" for e in refused)
+    direct = await social.post(
+        ENTITIES % "benefits { kind }", {"r": [_citizen(child)]}, identity=applicant
+    )
+    assert_forbidden(direct, "benefits")
 
 
 async def test_service_sdl_declares_federation_directives(social: Client) -> None:
     sdl = (await social.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert 'benefits: [Benefit!]! @requiresScopes(scopes: [["benefits:read"]])' in sdl
-    assert "applyForBenefit(input: ApplyForBenefitInput!): Benefit!" in sdl
+    assert (
+        "applyForBenefit(input: ApplyForBenefitInput!): Benefit! "
+        '@policy(policies: [["citizen:self"]])'
+    ) in sdl

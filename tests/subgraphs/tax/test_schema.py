@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,16 @@ from subgraphs.common.settings import AgencySettings
 from subgraphs.seed import AS_OF
 from subgraphs.tax.app import create_tax_app
 from tests.subgraphs.conftest import AppFactory
+from tests.subgraphs.gateway_tokens import Caller
 from tests.subgraphs.helpers import Client, query_db
+from tests.subgraphs.people import (
+    ACCESS,
+    ACCESS_IDS,
+    Asks,
+    People,
+    assert_access,
+    household,
+)
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
 
@@ -48,6 +58,7 @@ async def test_income_by_year_and_source(tax: Client, seeded_dir: Path) -> None:
     data = await tax.data(
         ENTITIES % "income(year: %d) { year total bySource { source payer amount } }" % year,
         {"r": [_citizen(pid)]},
+        identity=pid,
     )
     income = data["_entities"][0]["income"]
     assert income["year"] == year
@@ -62,9 +73,11 @@ async def test_income_defaults_to_the_latest_year(tax: Client, seeded_dir: Path)
     latest = query_db(
         seeded_dir, "tax", "SELECT MAX(year) FROM income WHERE personal_id = ?", (pid,)
     )[0][0]
-    data = await tax.data(ENTITIES % "income { year }", {"r": [_citizen(pid)]})
+    data = await tax.data(ENTITIES % "income { year }", {"r": [_citizen(pid)]}, identity=pid)
     assert data["_entities"][0]["income"] == {"year": latest}
-    missing = await tax.data(ENTITIES % "income(year: 1990) { year }", {"r": [_citizen(pid)]})
+    missing = await tax.data(
+        ENTITIES % "income(year: 1990) { year }", {"r": [_citizen(pid)]}, identity=pid
+    )
     assert missing["_entities"][0]["income"] is None
 
 
@@ -76,6 +89,7 @@ async def test_decisions_card_and_employments(tax: Client, seeded_dir: Path) -> 
         ENTITIES % "taxDecisions { year kind amount issuedOn dueBy } withholdingRate "
         "taxCard { withholdingRate validFrom } employments { employer startedOn endedOn }",
         {"r": [_citizen(pid)]},
+        identity=pid,
     )
     citizen = data["_entities"][0]
     due = [d for d in citizen["taxDecisions"] if d["kind"] == "AMOUNT_DUE"]
@@ -88,18 +102,53 @@ async def test_decisions_card_and_employments(tax: Client, seeded_dir: Path) -> 
         assert citizen["withholdingRate"] == citizen["taxCard"]["withholdingRate"]
 
 
-async def test_entities_batch_one_query_per_field(tax: Client, seeded_dir: Path) -> None:
-    ids = [r[0] for r in query_db(seeded_dir, "tax", "SELECT personal_id FROM tax_card LIMIT 40")]
+async def test_entities_batch_one_query_per_field(
+    tax: Client, seeded_dir: Path, people: People
+) -> None:
+    caller, ids = household(seeded_dir, people.parent)
+    assert len(ids) > 1
     database = tax.app.state.database
     before = database.queries
     data = await tax.data(
         ENTITIES % "a: income(year: %d) { total } b: income { total } taxDecisions { kind } "
         "withholdingRate taxCard { reason }" % (AS_OF.year - 1),
         {"r": [_citizen(pid) for pid in ids]},
+        identity=caller,
     )
-    assert len(data["_entities"]) == 40
+    assert len(data["_entities"]) == len(ids)
     # incomes (both aliases), decisions, tax cards (rate and card share one loader).
     assert database.queries - before == 3
+
+
+FIELDS = {
+    "income": "income { year total bySource { source payer amount } }",
+    "employments": "employments { employer startedOn endedOn }",
+    "taxDecisions": "taxDecisions { year kind amount issuedOn dueBy }",
+    "withholdingRate": "withholdingRate",
+    "taxCard": "taxCard { withholdingRate validFrom reason }",
+}
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize(("asks", "person", "readable"), [c[1:4] for c in ACCESS], ids=ACCESS_IDS)
+async def test_access_per_person(
+    tax: Client, people: People, asks: Asks, person: str, readable: bool, field: str
+) -> None:
+    await assert_access(tax, people, asks, person, field, FIELDS[field], readable)
+
+
+async def test_unreadable_fields_cost_no_query(tax: Client, people: People) -> None:
+    database = tax.app.state.database
+    before = database.queries
+    body = await tax.post(
+        ENTITIES % " ".join(FIELDS.values()),
+        {"r": [_citizen(people.spouse)]},
+        identity=people.parent,
+    )
+    # A refused non-null list nulls the entity, so not every refusal need be reported.
+    assert body["data"] == {"_entities": [None]}
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+    assert database.queries == before
 
 
 async def test_change_withholding_rate(
@@ -141,8 +190,37 @@ async def test_change_withholding_rate_refuses_bad_input(
     assert [tuple(r) for r in query_db(data_dir, "tax", "SELECT * FROM tax_card")] == before
 
 
+@pytest.mark.parametrize(
+    ("caller", "code"),
+    [
+        (Caller(), "UNAUTHENTICATED"),
+        (Caller(subject="self", actor="19700101-0001", delegation="mandate"), "FORBIDDEN"),
+        (Caller(subject="self", consent_id="cns-1"), "FORBIDDEN"),
+    ],
+    ids=["anonymous", "delegate", "platform"],
+)
+async def test_only_the_citizens_own_token_changes_the_rate(
+    open_app: OpenApp, write_settings: AgencySettings, data_dir: Path, caller: Caller, code: str
+) -> None:
+    tax = open_app(create_tax_app, write_settings)
+    pid = query_db(data_dir, "tax", "SELECT personal_id FROM tax_card LIMIT 1")[0][0]
+    if caller.subject is not None:
+        caller = dataclasses.replace(caller, subject=pid)
+    before = [tuple(r) for r in query_db(data_dir, "tax", "SELECT * FROM tax_card")]
+    body = await tax.post(
+        CHANGE, {"input": {"withholdingRate": 20.0, "reason": "x"}}, identity=caller
+    )
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == code
+    assert [tuple(r) for r in query_db(data_dir, "tax", "SELECT * FROM tax_card")] == before
+
+
 async def test_service_sdl_declares_federation_directives(tax: Client) -> None:
     sdl = (await tax.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert 'income(year: Int = null): Income @requiresScopes(scopes: [["income:read"]])' in sdl
     assert 'taxDecisions: [TaxDecision!]! @requiresScopes(scopes: [["tax:read"]])' in sdl
+    assert (
+        "changeWithholdingRate(input: ChangeWithholdingRateInput!): TaxCard! "
+        '@policy(policies: [["citizen:self"]])'
+    ) in sdl

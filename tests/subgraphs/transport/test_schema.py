@@ -10,6 +10,7 @@ from subgraphs.seed import AS_OF
 from subgraphs.transport.app import create_transport_app
 from tests.subgraphs.conftest import AppFactory
 from tests.subgraphs.helpers import Client, query_db
+from tests.subgraphs.people import ACCESS, ACCESS_IDS, Asks, People, assert_access, household
 
 OpenApp = Callable[[AppFactory, AgencySettings], Client]
 
@@ -36,6 +37,7 @@ async def test_driving_licence_and_vehicles(transport: Client, seeded_dir: Path)
         ENTITIES % "drivingLicence { number classes issuedOn validUntil isValid } "
         "vehicles { registration role make model modelYear inspectionDue }",
         {"r": [_citizen(row["personal_id"])]},
+        identity=row["personal_id"],
     )
     citizen = data["_entities"][0]
     licence = citizen["drivingLicence"]
@@ -49,24 +51,38 @@ async def test_no_licence_is_null(transport: Client) -> None:
     data = await transport.data(
         ENTITIES % "drivingLicence { number } vehicles { registration }",
         {"r": [_citizen("20250101-0001")]},
+        identity="20250101-0001",
     )
     assert data["_entities"] == [{"drivingLicence": None, "vehicles": []}]
 
 
-async def test_entities_batch_one_query_per_field(transport: Client, seeded_dir: Path) -> None:
-    ids = [
-        r[0]
-        for r in query_db(
-            seeded_dir, "transport", "SELECT personal_id FROM driving_licence LIMIT 40"
-        )
-    ]
+async def test_entities_batch_one_query_per_field(
+    transport: Client, seeded_dir: Path, people: People
+) -> None:
+    caller, ids = household(seeded_dir, people.parent)
+    assert len(ids) > 1
     database = transport.app.state.database
     before = database.queries
     await transport.data(
         ENTITIES % "drivingLicence { number } vehicles { registration }",
         {"r": [_citizen(pid) for pid in ids]},
+        identity=caller,
     )
     assert database.queries - before == 2
+
+
+FIELDS = {
+    "drivingLicence": "drivingLicence { number classes issuedOn validUntil isValid }",
+    "vehicles": "vehicles { registration role make model modelYear firstRegistered }",
+}
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize(("asks", "person", "readable"), [c[1:4] for c in ACCESS], ids=ACCESS_IDS)
+async def test_access_per_person(
+    transport: Client, people: People, asks: Asks, person: str, readable: bool, field: str
+) -> None:
+    await assert_access(transport, people, asks, person, field, FIELDS[field], readable)
 
 
 async def test_service_sdl_declares_federation_directives(transport: Client) -> None:
