@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+import pytest
 
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
@@ -22,13 +23,18 @@ def test_agencies_start_before_the_gateway_on_their_own_ports() -> None:
         assert service.health_path == "/health"
 
 
-def test_the_gateway_is_told_where_every_subgraph_of_the_supergraph_is() -> None:
+def test_the_gateway_is_told_where_every_subgraph_of_the_supergraph_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The supergraph names ports 4101...; whatever the base port, the launcher gives the
-    gateway this run's URL for each of its subgraphs (`consent` is the auth server)."""
-    services = {s.name: s for s in platform_services(LauncherSettings(base_port=5000))}
-    urls = json.loads(services["gateway"].environment["GATEWAY_SUBGRAPH_URLS"])
+    gateway this run's URL for each of its subgraphs (`consent` is the auth server), and
+    settings the gateway accepts: the supergraph's @policy needs the launcher's policy hook."""
+    settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
+    services = {s.name: s for s in platform_services(settings)}
+    for name, value in services["gateway"].environment.items():
+        monkeypatch.setenv(name, value)
     supergraph = (ROOT / "schema" / "supergraph.graphql").read_text()
-    gateway = Gateway(supergraph, GatewaySettings(subgraph_urls=urls))
+    gateway = Gateway(supergraph, GatewaySettings())
     assert {g.name: g.url for g in gateway.supergraph.graphs.values()} == {
         **{name: f"http://127.0.0.1:{services[name].port}/graphql" for name in AGENCIES},
         "consent": "http://127.0.0.1:5001/graphql",
