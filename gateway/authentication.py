@@ -189,6 +189,7 @@ class Authenticator:
                 settings.audience,
                 frozenset(settings.token_algorithms),
                 settings.token_leeway,
+                RemoteKeySet(settings.jwks_url) if settings.jwks_url else None,
             )
         self.revocations = RevocationList(settings.revocation_claims)
         self.feeds: list[RevocationFeed] = []

@@ -56,6 +56,9 @@ class GatewaySettings(BaseSettings):
     # is refused and callers are anonymous.
     issuer: str | None = None
     audience: str | None = None
+    # Where the issuer's keys are, when the gateway reaches the issuer at another address than
+    # the one its tokens name (inside a container network, say); unset: from discovery.
+    jwks_url: str | None = None
     token_algorithms: list[str] = ["RS256", "PS256", "ES256", "EdDSA"]
     # Seconds of clock difference tolerated on exp, nbf and iat.
     token_leeway: float = Field(default=30.0, ge=0, le=300)

@@ -299,3 +299,21 @@ async def test_the_published_keys_are_public_only(gw: GatewayClient) -> None:
     [key] = jwks["keys"]
     assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("OKP", "Ed25519", "Ed25519", "sig")
     assert "d" not in key
+
+
+async def test_keys_can_come_from_a_jwks_url_other_than_the_issuers(issuer: TestIssuer) -> None:
+    """In a container network the issuer's public name (what tokens say) is not where the
+    gateway reaches it: GATEWAY_JWKS_URL names the keys directly, skipping discovery."""
+    settings = {
+        "issuer": "https://id.example.gov",
+        "audience": AUDIENCE,
+        "jwks_url": f"{issuer.url}/jwks.json",
+        "revocation_required": False,
+    }
+    with start_federation(load_topic(TOPIC), settings) as fed:
+        token = issuer.mint(iss="https://id.example.gov")
+        assert await fed.gateway.query(QUERY, headers=_bearer(token)) == (200, {"data": DATA})
+        response = await fed.gateway.request(
+            "POST", json={"query": QUERY}, headers=_bearer(issuer.mint())
+        )
+        assert response.status_code == 401, "the issuer named in the token still counts"
