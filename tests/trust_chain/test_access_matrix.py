@@ -364,3 +364,9 @@ def test_tokens_whose_authority_ended_are_refused_with_401(
     body = response.json()
     assert "data" not in body
     assert reason in body["errors"][0]["message"]
+
+
+def test_anonymous_callers_see_the_public_fields(platform: Platform) -> None:
+    body = platform.graphql("{ lifeEventCatalogue }")
+    assert "errors" not in body, body
+    assert "BIRTH_OF_CHILD" in body["data"]["lifeEventCatalogue"]
