@@ -82,7 +82,7 @@ def _subgraphs(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     from bench.load import python_client_main
 
-    python_client_main(args.url, args.body_file, args.concurrency, args.duration)
+    python_client_main(args.url, args.body_file, args.concurrency, args.duration, args.header)
     return 0
 
 
@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("body_file", type=Path)
     load.add_argument("--concurrency", type=int, default=10)
     load.add_argument("--duration", type=float, default=5.0)
+    load.add_argument(
+        "--header", action="append", default=[], help="'Name: value', sent on every request"
+    )
     load.set_defaults(handler=_load)
 
     micro = commands.add_parser("micro", help="in-process planning micro-benchmarks (ours)")
