@@ -1,4 +1,4 @@
-"""`python -m bench [run|compose|subgraphs|load|micro|clients]`; `run` is the default."""
+"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients]`; `run` is the default."""
 
 from __future__ import annotations
 
@@ -86,6 +86,13 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issuer(args: argparse.Namespace) -> int:
+    from bench import trust
+
+    trust.serve(args.host, args.port)
+    return 0
+
+
 def _micro(args: argparse.Namespace) -> int:
     from bench.micro import in_process
 
@@ -134,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         "--header", action="append", default=[], help="'Name: value', sent on every request"
     )
     load.set_defaults(handler=_load)
+
+    issuer = commands.add_parser("issuer", help="the bench token issuer (for ours-auth)")
+    issuer.add_argument("--host", default="127.0.0.1")
+    issuer.add_argument("--port", type=int, required=True)
+    issuer.set_defaults(handler=_issuer)
 
     micro = commands.add_parser("micro", help="in-process planning micro-benchmarks (ours)")
     micro.add_argument("--supergraph", type=Path, required=True)
