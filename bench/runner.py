@@ -435,6 +435,7 @@ def run(config: Config) -> dict[str, Any]:
     from bench import report
 
     stamp = datetime.now(UTC)
+    machine = report.machine()  # now: its load average is the one at the start
     results = config.results_dir or BENCH_DIR / "results" / stamp.strftime("%Y%m%dT%H%M%SZ")
     results.mkdir(parents=True, exist_ok=True)
     cpus = _cpu_split(config)
@@ -515,7 +516,7 @@ def run(config: Config) -> dict[str, Any]:
     summary = {
         "date": stamp.isoformat(timespec="seconds"),
         "command": " ".join(["python", "-m", "bench", *sys.argv[1:]]),
-        "machine": report.machine(),
+        "machine": machine,
         "config": {
             "concurrency": config.concurrency,
             "duration_s": config.duration,
