@@ -1,4 +1,4 @@
-"""`python -m bench [run|compose|subgraphs|load|micro|clients]`; `run` is the default."""
+"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients]`; `run` is the default."""
 
 from __future__ import annotations
 
@@ -82,7 +82,14 @@ def _subgraphs(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     from bench.load import python_client_main
 
-    python_client_main(args.url, args.body_file, args.concurrency, args.duration)
+    python_client_main(args.url, args.body_file, args.concurrency, args.duration, args.header)
+    return 0
+
+
+def _issuer(args: argparse.Namespace) -> int:
+    from bench import trust
+
+    trust.serve(args.host, args.port)
     return 0
 
 
@@ -130,7 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("body_file", type=Path)
     load.add_argument("--concurrency", type=int, default=10)
     load.add_argument("--duration", type=float, default=5.0)
+    load.add_argument(
+        "--header", action="append", default=[], help="'Name: value', sent on every request"
+    )
     load.set_defaults(handler=_load)
+
+    issuer = commands.add_parser("issuer", help="the bench token issuer (for ours-auth)")
+    issuer.add_argument("--host", default="127.0.0.1")
+    issuer.add_argument("--port", type=int, required=True)
+    issuer.set_defaults(handler=_issuer)
 
     micro = commands.add_parser("micro", help="in-process planning micro-benchmarks (ours)")
     micro.add_argument("--supergraph", type=Path, required=True)

@@ -1,8 +1,11 @@
 """The gateways under test: how each is installed, started, probed and stopped.
 
-Ours runs from this checkout (`python -m gateway`). The two Node gateways are installed from
-the npm registry into bench/.cache/node (gitignored) from bench/node/package.json and its lock
-file, and run from there with NODE_ENV=production, one process each, like ours.
+Ours runs from this checkout (`python -m gateway`), in two variants: `ours` without an issuer
+(every caller anonymous), and `ours-auth` behind the bench issuer on a supergraph with
+authorization requirements, every request carrying a token (bench/trust.py). The two Node
+gateways are installed from the npm registry into bench/.cache/node (gitignored) from
+bench/node/package.json and its lock file, and run from there with NODE_ENV=production, one
+process each, like ours.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.load import taskset
+from bench.trust import Trust
 
 BENCH_DIR = Path(__file__).resolve().parent
 NODE_SOURCE = BENCH_DIR / "node"
 CACHE_DIR = BENCH_DIR / ".cache"
 NODE_DIR = CACHE_DIR / "node"
-KEYS = ("ours", "apollo", "hive")
+OURS = ("ours", "ours-auth")
+KEYS = (*OURS, "apollo", "hive")
 _TYPENAME = b'{"query":"{ __typename }"}'
 
 
@@ -46,10 +51,15 @@ class Gateway:
     health_path: str | None = None  # GET answering 200 when ready; None: POST { __typename }
     env: dict[str, str] = field(default_factory=dict)
     unavailable: str | None = None  # why it cannot run on this machine
+    token: str | None = None  # sent as a Bearer token on every request when set
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/graphql"
+
+    @property
+    def request_headers(self) -> dict[str, str]:
+        return {} if self.token is None else {"authorization": f"Bearer {self.token}"}
 
 
 def _node_version(package: str) -> str:
@@ -89,25 +99,36 @@ def prepare_node() -> str | None:
 
 
 def gateways(
-    keys: list[str], supergraph: Path, host: str, first_port: int, node_problem: str | None
+    keys: list[str],
+    supergraph: Path,
+    host: str,
+    first_port: int,
+    node_problem: str | None,
+    trust: Trust | None = None,
 ) -> list[Gateway]:
-    """The requested gateways in `keys` order, each on its own port."""
+    """The requested gateways in `keys` order, each on its own port; `ours-auth` needs
+    `trust` (the bench issuer, its token and the secured supergraph)."""
     node = shutil.which("node") or "node"
     node_env = {"NODE_ENV": "production", "LOG_LEVEL": "warn"}
     made: list[Gateway] = []
     for offset, key in enumerate(keys):
         port = first_port + offset
-        if key == "ours":
+        if key in OURS:
+            served, env, token = supergraph, {}, None
+            if key == "ours-auth":
+                if trust is None:
+                    raise ValueError("ours-auth needs the bench issuer (trust)")
+                served, env, token = trust.supergraph, trust.gateway_env(), trust.token
             made.append(
                 Gateway(
                     key=key,
-                    label="ours (Python)",
+                    label="ours (Python)" if token is None else "ours, token + authorization",
                     argv=(
                         sys.executable,
                         "-m",
                         "gateway",
                         "--supergraph",
-                        str(supergraph),
+                        str(served),
                         "--host",
                         host,
                         "--port",
@@ -116,6 +137,8 @@ def gateways(
                     port=port,
                     host=host,
                     health_path="/health",
+                    env=env,
+                    token=token,
                 )
             )
         elif key == "apollo":
@@ -192,11 +215,17 @@ def start(gateway: Gateway, log_path: Path, cpus: str | None) -> subprocess.Pope
         log.close()
 
 
-def post(url: str, body: bytes, timeout: float = 30.0) -> tuple[int, bytes]:
+def post(
+    url: str, body: bytes, timeout: float = 30.0, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     request = urllib.request.Request(
         url,
         data=body,
-        headers={"content-type": "application/json", "accept": "application/json"},
+        headers={
+            "content-type": "application/json",
+            "accept": "application/json",
+            **(headers or {}),
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -108,8 +109,11 @@ def run_load(
     duration: float,
     generator: str,
     cpus: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """Drive `url` with the body in `body_file`; `generator` is "wrk" or "python"."""
+    """Drive `url` with the body in `body_file`, sending `headers` besides the JSON ones on
+    every request; `generator` is "wrk" or "python"."""
+    header_lines = [f"{name}: {value}" for name, value in (headers or {}).items()]
     if generator == "wrk":
         wrk = shutil.which("wrk")
         if wrk is None:
@@ -121,6 +125,7 @@ def run_load(
             f"-c{concurrency}",
             f"-d{max(1, round(duration))}s",
             f"--timeout={int(_TIMEOUT_SECONDS)}s",
+            *(f"--header={line}" for line in header_lines),
             "-s",
             str(WRK_SCRIPT),
             url,
@@ -138,6 +143,7 @@ def run_load(
             str(body_file),
             f"--concurrency={concurrency}",
             f"--duration={duration}",
+            *(f"--header={line}" for line in header_lines),
         ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)
     if done.returncode != 0:
@@ -202,13 +208,14 @@ class _Connection(asyncio.Protocol):
 
 
 class _Client:
-    def __init__(self, url: str, body: bytes) -> None:
+    def __init__(self, url: str, body: bytes, header_lines: Sequence[str] = ()) -> None:
         parts = urlsplit(url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
+        extra = "".join(f"{line}\r\n" for line in header_lines)
         self.request = (
             f"POST {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-            f"Content-Type: application/json\r\nAccept: application/json\r\n"
+            f"Content-Type: application/json\r\nAccept: application/json\r\n{extra}"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode() + body
         self.latencies_ns: list[int] = []
@@ -261,10 +268,12 @@ def _percentile(ordered: list[int], percent: float) -> float:
     return float(ordered[rank])
 
 
-def python_client_main(url: str, body_file: Path, concurrency: int, duration: float) -> None:
+def python_client_main(
+    url: str, body_file: Path, concurrency: int, duration: float, header_lines: Sequence[str] = ()
+) -> None:
     """`python -m bench load`: run the Python client and print its result line."""
     import uvloop  # comes with uvicorn[standard]
 
-    client = _Client(url, body_file.read_bytes())
+    client = _Client(url, body_file.read_bytes(), header_lines)
     result = uvloop.run(client.run(concurrency, duration))
     print(_RESULT_PREFIX + orjson.dumps(result).decode(), flush=True)

@@ -20,7 +20,7 @@ import http.client
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,21 +35,18 @@ PlanPrepared = Callable[[Any], object]
 class _Client:
     """One keep-alive connection timing whole requests."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: Mapping[str, str] | None = None) -> None:
         parts = urlsplit(url)
         self._path = parts.path
+        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        self._headers.update(headers or {})
         self._connection = http.client.HTTPConnection(
             parts.hostname or "127.0.0.1", parts.port or 80, timeout=60
         )
 
     def post(self, body: bytes) -> tuple[float, int, bytes]:
         started = time.perf_counter()
-        self._connection.request(
-            "POST",
-            self._path,
-            body,
-            {"content-type": "application/json", "accept": "application/json"},
-        )
+        self._connection.request("POST", self._path, body, self._headers)
         response = self._connection.getresponse()
         payload = response.read()
         return (time.perf_counter() - started) * 1e3, response.status, payload
@@ -58,9 +55,11 @@ class _Client:
         self._connection.close()
 
 
-def cold_and_warm(url: str, documents: int = 10, repeats: int = 5) -> dict[str, float]:
+def cold_and_warm(
+    url: str, documents: int = 10, repeats: int = 5, headers: Mapping[str, str] | None = None
+) -> dict[str, float]:
     """Median first-request and repeat-request latency of the large query, in ms."""
-    client = _Client(url)
+    client = _Client(url, headers)
     try:
         query = queries.large()
         # Warm the subgraph memo for this gateway's fetches under one operation name.
@@ -87,9 +86,11 @@ def cold_and_warm(url: str, documents: int = 10, repeats: int = 5) -> dict[str, 
     }
 
 
-def distinct_documents(url: str, count: int) -> dict[str, float]:
+def distinct_documents(
+    url: str, count: int, headers: Mapping[str, str] | None = None
+) -> dict[str, float]:
     """Send the deep query under `count` operation names; the caller reads RSS around it."""
-    client = _Client(url)
+    client = _Client(url, headers)
     started = time.perf_counter()
     errors = 0
     try:

@@ -138,14 +138,38 @@ def _by_key(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {run["key"]: run for run in summary["gateways"] if run["ok"] and run["load"]}
 
 
+TRUST_TARGET = 0.9  # the deep query with a token keeps at least this share of the RPS without
+
+
+def trust_chain(summary: dict[str, Any]) -> dict[str, float] | None:
+    """ours-auth against ours, both measured in this run: the cost of the trust chain."""
+    runs = _by_key(summary)
+    ours, secured = runs.get("ours"), runs.get("ours-auth")
+    if ours is None or secured is None or not ours["load"]["rps"]:
+        return None
+    return {
+        "rps": secured["load"]["rps"] / ours["load"]["rps"],
+        "p50": secured["load"]["p50_ms"] / ours["load"]["p50_ms"],
+        "p99": secured["load"]["p99_ms"] / ours["load"]["p99_ms"],
+        "cpu_ms_per_request": secured["cpu_ms_per_request"] / ours["cpu_ms_per_request"],
+    }
+
+
 def ratios(summary: dict[str, Any]) -> list[str]:
     runs = _by_key(summary)
     ours = runs.get("ours")
     if ours is None:
         return []
     lines = []
+    chain = trust_chain(summary)
+    if chain is not None:
+        lines.append(
+            f"ours with token + authorization vs without: RPS x{chain['rps']:.3f}, "
+            f"p50 x{chain['p50']:.2f}, p99 x{chain['p99']:.2f}, "
+            f"CPU ms/req x{chain['cpu_ms_per_request']:.3f}"
+        )
     for key, other in runs.items():
-        if key == "ours":
+        if key in ("ours", "ours-auth"):
             continue
         rps = ours["load"]["rps"] / other["load"]["rps"] if other["load"]["rps"] else 0.0
         p99 = ours["load"]["p99_ms"] / other["load"]["p99_ms"] if other["load"]["p99_ms"] else 0.0
@@ -175,6 +199,13 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
                 f"{ours['load']['p99_ms']:.1f} vs {other['load']['p99_ms']:.1f} ms",
             )
         )
+    if "ours-auth" in {run["key"] for run in summary["gateways"]}:
+        chain = trust_chain(summary)
+        name = f"deep RPS with token + authorization >= {TRUST_TARGET:g}x without"
+        if chain is None:
+            checks.append((name, False, "ours-auth did not complete"))
+        else:
+            checks.append((name, chain["rps"] >= TRUST_TARGET, f"x{chain['rps']:.3f}"))
     added = ours["micro"].get("added_p50_ms")
     checks.append(
         ("added p50 <= 1 ms (one fetch)", None if added is None else added <= 1.0, _fmt(added, 3))
@@ -224,7 +255,8 @@ def _plot(summary: dict[str, Any], path: Path) -> str | None:
     if not runs:
         return "no successful run"
     labels = [run["label"].replace(" ", "\n", 1) for run in runs]
-    colours = ["#3b7dd8" if run["key"] == "ours" else "#9aa5b1" for run in runs]
+    ours_colours = {"ours": "#3b7dd8", "ours-auth": "#7fa9e6"}
+    colours = [ours_colours.get(run["key"], "#9aa5b1") for run in runs]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.bar(labels, [run["load"]["rps"] for run in runs], color=colours)
     left.set_title("deep query throughput (RPS, higher is better)")

@@ -24,12 +24,13 @@ from typing import Any
 
 import orjson
 
-from bench import gateways, micro, oracle, procstat, queries
+from bench import gateways, micro, oracle, procstat, queries, trust
 from bench.load import LoadError, LoadResult, ensure_wrk, run_load, taskset
 
 BENCH_DIR = Path(__file__).resolve().parent
 SUPERGRAPH = BENCH_DIR / "supergraph.graphql"
 SUBGRAPH_PORTS = {"accounts": 4201, "products": 4202, "reviews": 4203, "inventory": 4204}
+ISSUER_PORT_OFFSET = 5  # the bench issuer (ours-auth) listens on base_port + 5
 
 
 @dataclass
@@ -63,6 +64,9 @@ class GatewayRun:
     ready_s: float = 0.0
     subgraphs_cpu_s: float = 0.0
     subgraph_requests: int = 0
+    # Requests the bench issuer answered during the timed load, per path (ours-auth only):
+    # the revocation polls show the revocation check was on.
+    issuer_requests: dict[str, int] = field(default_factory=dict)
     micro: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -83,6 +87,7 @@ class GatewayRun:
             "subgraph_requests_per_request": (
                 self.subgraph_requests / load.requests if load and load.requests else None
             ),
+            "issuer_requests": self.issuer_requests,
             "load": None
             if load is None
             else {
@@ -159,6 +164,52 @@ def _start_subgraphs(
     raise SystemExit(f"error: subgraphs not listening after 30s; see {log}")
 
 
+def _start_issuer(
+    config: Config, supergraph: Path, results: Path, cpus: str | None
+) -> tuple[subprocess.Popen[bytes], trust.Trust]:
+    """The bench issuer (pinned with the load generator), its token and the secured
+    supergraph, written next to the results."""
+    port = config.base_port + ISSUER_PORT_OFFSET
+    if gateways.port_in_use(config.host, port):
+        raise SystemExit(f"error: issuer port {port} is in use (another bench running?)")
+    secured = results / "supergraph-secured.graphql"
+    secured.write_text(trust.secure(supergraph.read_text()))
+    log = results / "issuer.log"
+    argv = [
+        *taskset(cpus),
+        sys.executable,
+        "-m",
+        "bench",
+        "issuer",
+        "--host",
+        config.host,
+        "--port",
+        str(port),
+    ]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"error: the bench issuer exited; see {log}")
+        ready = trust.ready_line(log.read_text(errors="replace"))
+        if ready is not None:
+            return process, trust.Trust(
+                ready["issuer"], ready["token"], ready["unscoped_token"], secured
+            )
+        time.sleep(0.1)
+    gateways.stop(process)
+    raise SystemExit(f"error: the bench issuer not ready after 30s; see {log}")
+
+
+def _issuer_requests(issuer: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{issuer}/stats", timeout=5) as response:
+        counts: dict[str, int] = orjson.loads(response.read())
+    return counts
+
+
 def _subgraph_requests(host: str, ports: dict[str, int]) -> int:
     """Requests the subgraphs answered so far, summed over the four."""
     total = 0
@@ -189,7 +240,7 @@ def _first_difference(expected: Any, actual: Any, path: str = "$") -> str:
 
 def _check_responses(gateway: gateways.Gateway, checks: dict[str, bytes], results: Path) -> None:
     for name, body in checks.items():
-        status, payload = gateways.post(gateway.url, body)
+        status, payload = gateways.post(gateway.url, body, headers=gateway.request_headers)
         (results / f"{gateway.key}-{name}.json").write_bytes(payload)
         if status != 200:
             raise gateways.GatewayFailure(f"{name} query: HTTP {status}: {payload[:300]!r}")
@@ -205,6 +256,57 @@ def _check_responses(gateway: gateways.Gateway, checks: dict[str, bytes], result
             )
 
 
+UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
+
+
+def _denied(
+    gateway: gateways.Gateway, body: bytes, token: str | None, results: Path, name: str
+) -> tuple[dict[str, Any], str]:
+    """The answer to `body` with `token` (None: without one), which must be HTTP 200 with
+    only authorization errors; the answer and why it is not right ("" when it is)."""
+    headers = {} if token is None else {"authorization": f"Bearer {token}"}
+    status, payload = gateways.post(gateway.url, body, headers=headers)
+    (results / f"{gateway.key}-{name}.json").write_bytes(payload)
+    try:
+        answer = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        answer = None
+    problem = f"HTTP {status}: {payload[:300]!r}"
+    if status != 200 or not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
+        return {}, problem
+    errors = answer.get("errors") or []
+    if not errors or any(e.get("extensions", {}).get("code") != UNAUTHORIZED for e in errors):
+        return answer, problem
+    return answer, ""
+
+
+def _check_enforced(
+    gateway: gateways.Gateway, trusted: trust.Trust, deep: bytes, results: Path
+) -> None:
+    """The variant must need its token: without one the deep query gets authorization errors
+    and no data; with a valid token holding no scope, the users but none of their reviews;
+    with a token signed by another key under the same kid, HTTP 401."""
+    answer, problem = _denied(gateway, deep, None, results, "deep-anonymous")
+    if problem or any(value is not None for value in answer["data"].values()):
+        raise gateways.GatewayFailure(
+            f"without a token the deep query should get {UNAUTHORIZED} errors and no data; "
+            f"got {problem or answer}"
+        )
+    answer, problem = _denied(gateway, deep, trusted.unscoped_token, results, "deep-unscoped")
+    users = answer.get("data", {}).get("users")
+    if problem or not users or any(user.get("reviews") is not None for user in users):
+        raise gateways.GatewayFailure(
+            f"with a token without scopes the deep query should get the users, {UNAUTHORIZED} "
+            f"errors and no reviews; got {problem or str(answer)[:300]}"
+        )
+    forged = {"authorization": f"Bearer {trust.forged(trusted.token)}"}
+    status, payload = gateways.post(gateway.url, deep, headers=forged)
+    if status != 401:
+        raise gateways.GatewayFailure(
+            f"a token with a forged signature should get HTTP 401; got {status}: {payload[:300]!r}"
+        )
+
+
 def _measure(
     gateway: gateways.Gateway,
     config: Config,
@@ -215,6 +317,7 @@ def _measure(
     direct: LoadResult | None,
     subgraphs_pid: int,
     subgraph_ports: dict[str, int],
+    trusted: trust.Trust | None = None,
 ) -> GatewayRun:
     run = GatewayRun(key=gateway.key, label=gateway.label)
     gateway_cpus, load_cpus = cpus
@@ -225,6 +328,8 @@ def _measure(
         run.ready_s = gateways.wait_ready(gateway, process, log, config.ready_timeout)
         checks = {name: path.read_bytes() for name, path in bodies.items()}
         _check_responses(gateway, checks, results)
+        if gateway.token is not None and trusted is not None:
+            _check_enforced(gateway, trusted, checks["deep"], results)
 
         def load(body: Path, concurrency: int, duration: float) -> LoadResult:
             return run_load(
@@ -234,6 +339,7 @@ def _measure(
                 duration=duration,
                 generator=generator,
                 cpus=load_cpus,
+                headers=gateway.request_headers,
             )
 
         if config.warmup > 0:
@@ -241,8 +347,15 @@ def _measure(
         before = procstat.usage(process.pid)
         subgraphs_before = procstat.usage(subgraphs_pid).cpu_s
         requests_before = _subgraph_requests(config.host, subgraph_ports)
+        issuer = trusted.issuer if trusted and gateway.token else None
+        issuer_before = _issuer_requests(issuer) if issuer else {}
         run.load = load(bodies["deep"], config.concurrency, config.duration)
         after = procstat.usage(process.pid)
+        if issuer:
+            issuer_after = _issuer_requests(issuer)
+            run.issuer_requests = {
+                path: count - issuer_before.get(path, 0) for path, count in issuer_after.items()
+            }
         run.subgraphs_cpu_s = procstat.usage(subgraphs_pid).cpu_s - subgraphs_before
         run.subgraph_requests = _subgraph_requests(config.host, subgraph_ports) - requests_before
         run.cpu_s = after.cpu_s - before.cpu_s
@@ -279,12 +392,12 @@ def _micro(
     if direct is not None:
         run.micro["added_p50_ms"] = one.p50_ms - direct.p50_ms
     try:
-        run.micro.update(micro.cold_and_warm(gateway.url))
+        run.micro.update(micro.cold_and_warm(gateway.url, headers=gateway.request_headers))
     except (RuntimeError, OSError, http_errors()) as error:
         run.micro["cold_and_warm_error"] = str(error)
     if config.http_documents:
         rss_before = procstat.usage(process.pid).rss_mb
-        sent = micro.distinct_documents(gateway.url, config.http_documents)
+        sent = micro.distinct_documents(gateway.url, config.http_documents, gateway.request_headers)
         rss_after = procstat.usage(process.pid).rss_mb
         run.micro["distinct_documents"] = sent["documents"]
         run.micro["distinct_documents_s"] = sent["seconds"]
@@ -322,6 +435,7 @@ def run(config: Config) -> dict[str, Any]:
     from bench import report
 
     stamp = datetime.now(UTC)
+    machine = report.machine()  # now: its load average is the one at the start
     results = config.results_dir or BENCH_DIR / "results" / stamp.strftime("%Y%m%dT%H%M%SZ")
     results.mkdir(parents=True, exist_ok=True)
     cpus = _cpu_split(config)
@@ -335,11 +449,11 @@ def run(config: Config) -> dict[str, Any]:
         generator = "wrk" if found else "python"
 
     node_problem: str | None = None
-    if any(key != "ours" for key in config.gateways):
+    if any(key not in gateways.OURS for key in config.gateways):
         node_problem = gateways.prepare_node()
-    under_test = gateways.gateways(
-        config.gateways, supergraph, config.host, config.base_port + 10, node_problem
-    )
+    unknown = [key for key in config.gateways if key not in gateways.KEYS]
+    if unknown:
+        raise ValueError(f"unknown gateway {unknown[0]!r}; known: {', '.join(gateways.KEYS)}")
 
     bodies = {
         "deep": results / "deep.json",
@@ -349,15 +463,22 @@ def run(config: Config) -> dict[str, Any]:
     bodies["one_fetch"].write_bytes(queries.body(queries.ONE_FETCH))
 
     print(
-        f"bench: {len(under_test)} gateway(s), deep query, {config.concurrency} connections, "
+        f"bench: {len(config.gateways)} gateway(s), deep query, {config.concurrency} connections, "
         f"{config.warmup:g}s warm-up + {config.duration:g}s each, load generator {generator}, "
         f"gateway on CPU {cpus[0]}, load and subgraphs on CPU {cpus[1]}",
         flush=True,
     )
     subgraph_process = _start_subgraphs(config, ports, cpus[1], results / "subgraphs.log")
+    issuer_process: subprocess.Popen[bytes] | None = None
     runs: list[GatewayRun] = []
     in_process: dict[str, Any] = {}
     try:
+        trusted: trust.Trust | None = None
+        if "ours-auth" in config.gateways:
+            issuer_process, trusted = _start_issuer(config, supergraph, results, cpus[1])
+        under_test = gateways.gateways(
+            config.gateways, supergraph, config.host, config.base_port + 10, node_problem, trusted
+        )
         direct: LoadResult | None = None
         if config.micro:
             direct_url = f"http://{config.host}:{ports['products']}/graphql"
@@ -381,18 +502,21 @@ def run(config: Config) -> dict[str, Any]:
                 direct,
                 subgraph_process.pid,
                 ports,
+                trusted,
             )
             print("ok" if result.ok else "FAILED", flush=True)
             runs.append(result)
         if config.micro and "ours" in config.gateways:
             in_process = _in_process_micro(config, supergraph, cpus[0])
     finally:
+        if issuer_process is not None:
+            gateways.stop(issuer_process)
         gateways.stop(subgraph_process)
 
     summary = {
         "date": stamp.isoformat(timespec="seconds"),
         "command": " ".join(["python", "-m", "bench", *sys.argv[1:]]),
-        "machine": report.machine(),
+        "machine": machine,
         "config": {
             "concurrency": config.concurrency,
             "duration_s": config.duration,

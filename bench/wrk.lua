@@ -1,5 +1,7 @@
 -- wrk script for `python -m bench`: POST one GraphQL body, count GraphQL errors, print JSON.
--- Usage: wrk -s wrk.lua URL -- BODY_FILE
+-- Usage: wrk [-H 'Authorization: Bearer TOKEN'] -s wrk.lua URL -- BODY_FILE
+-- Headers given with -H (the runner's, for a gateway that gets a token) are sent besides the
+-- two set here.
 
 local threads = {}
 
