@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
@@ -64,18 +65,18 @@ class Executor:
     async def _send(
         self, fetch: Fetch, body: dict[str, Any], state: ExecutionState, *, deduplicate: bool
     ) -> SubgraphResponse:
-        headers = state.headers
-        share_key = None
+        authorization = share_key = None
         if state.identity is not None:
-            headers = {**headers, "authorization": state.identity.authorization(fetch.service_name)}
+            authorization = partial(state.identity.authorization, fetch.service_name)
             share_key = state.identity.share_key
         if not tracing.enabled:
             return await self.transport.send(
                 fetch.service_name,
                 fetch.url,
                 body,
-                headers,
+                state.headers,
                 deduplicate=deduplicate,
+                authorization=authorization,
                 share_key=share_key,
             )
         with tracing.tracer.start_as_current_span(
@@ -93,8 +94,9 @@ class Executor:
                 fetch.service_name,
                 fetch.url,
                 body,
-                tracing.outgoing_headers(headers),
+                tracing.outgoing_headers(state.headers),
                 deduplicate=deduplicate,
+                authorization=authorization,
                 share_key=share_key,
             )
             if not response.delivered:

@@ -12,8 +12,9 @@ model). So every subgraph request carries `Authorization: Bearer <identity token
             trace_id, iat, exp (iat + GATEWAY_IDENTITY_TTL, under a minute), jti
 
 Public keys are served at `/.well-known/jwks.json`. The client's own token never reaches a
-subgraph. A request signs at most one token per subgraph it calls, lazily, with a hand-rolled
-JWS (the header is encoded once): about 20 µs each.
+subgraph. A request signs at most one token per subgraph, and only for requests really sent:
+one that waits for an identical read of the same identity already in flight signs nothing
+(transport.py). The JWS is hand-rolled (the header is encoded once): about 20 µs each.
 """
 
 from __future__ import annotations

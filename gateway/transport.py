@@ -8,7 +8,7 @@ GraphQL shape, tagged with the subgraph's name, so the executor can keep the res
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,6 @@ from gateway.errors import GraphQLErrorDict, graphql_error
 from gateway.tracing import TRACE_HEADERS
 
 _JSON = "application/json"
-_IGNORED_WITH_SHARE_KEY = TRACE_HEADERS | {"authorization"}
 
 
 @dataclass(slots=True)
@@ -65,32 +64,37 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         *,
         deduplicate: bool = False,
+        authorization: Callable[[], str] | None = None,
         share_key: str | None = None,
     ) -> SubgraphResponse:
         """POST one request. With `deduplicate` (safe for queries only), a request identical
-        to one already in flight (same subgraph, body and headers) waits for that one's
-        answer instead of being sent again; each caller still gets its own parsed copy.
-        `share_key` stands in for the Authorization header in that comparison: requests whose
-        credentials differ only per request (the gateway's identity tokens) share answers when
-        they speak for the same identity."""
+        to one already in flight (same subgraph, body, headers and `share_key`) waits for
+        that one's answer instead of being sent again; each caller still gets its own parsed
+        copy. `authorization` makes the Authorization header, called only for a request that
+        is really sent: the gateway's identity tokens differ per request (and cost a
+        signature), so requests speaking for the same identity (`share_key`) share answers
+        and a waiter signs nothing."""
         payload = orjson.dumps(body)
         request_headers = {"content-type": _JSON, "accept": _JSON}
         if headers:
             request_headers.update(headers)
         if not (deduplicate and self.deduplicate):
-            outcome = await self._post(service_name, url, payload, request_headers)
+            outcome = await self._post(
+                service_name, url, payload, _authorized(request_headers, authorization)
+            )
         else:
-            ignored = TRACE_HEADERS if share_key is None else _IGNORED_WITH_SHARE_KEY
             key = (
                 url,
                 payload,
-                tuple(sorted(h for h in request_headers.items() if h[0] not in ignored)),
+                tuple(sorted(h for h in request_headers.items() if h[0] not in TRACE_HEADERS)),
                 share_key,
             )
             task = self._in_flight.get(key)
             if task is None:
                 task = asyncio.ensure_future(
-                    self._post(service_name, url, payload, request_headers)
+                    self._post(
+                        service_name, url, payload, _authorized(request_headers, authorization)
+                    )
                 )
                 self._in_flight[key] = task
                 task.add_done_callback(lambda _: self._in_flight.pop(key, None))
@@ -119,6 +123,12 @@ class Transport:
                 f"Subgraph '{service_name}' could not be reached: {error or type(error).__name__}.",
                 "SUBREQUEST_HTTP_ERROR",
             )
+
+
+def _authorized(headers: dict[str, str], authorization: Callable[[], str] | None) -> dict[str, str]:
+    if authorization is not None:
+        headers["authorization"] = authorization()
+    return headers
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from tests.gateway.kit.federation import (
     start_federation,
 )
 from tests.gateway.kit.issuer import AUDIENCE, TestIssuer, hs256_with_public_key, unsigned
+from tests.gateway.kit.subgraph import Fault
 
 TOPIC = "operations"
 QUERY = '{ item(id: "1") { name stars } }'
@@ -317,3 +318,25 @@ async def test_keys_can_come_from_a_jwks_url_other_than_the_issuers(issuer: Test
             "POST", json={"query": QUERY}, headers=_bearer(issuer.mint())
         )
         assert response.status_code == 401, "the issuer named in the token still counts"
+
+
+async def test_identical_reads_for_one_identity_are_shared_and_only_the_sent_one_is_signed(
+    gw: GatewayClient, fed: Federation, issuer: TestIssuer
+) -> None:
+    """Identity tokens differ per request, yet two clients speaking for the same person share
+    one subgraph request (and one signature); another person's read is never shared."""
+    fed.subgraphs["store"].fault = Fault.slow(0.3)
+    same = _bearer(issuer.mint(sub="19800101-0001"))
+    other = _bearer(issuer.mint(sub="19800101-0002"))
+    answers = await asyncio.gather(
+        gw.query(QUERY, headers=same), gw.query(QUERY, headers=same), gw.query(QUERY, headers=other)
+    )
+    assert answers == [(200, {"data": DATA})] * 3
+    keys = KeySet.import_key_set((await gw.request("GET", "/.well-known/jwks.json")).json())
+    subjects = [
+        jwt.decode(h["authorization"].removeprefix("Bearer "), keys, algorithms=["Ed25519"]).claims[
+            "sub"
+        ]
+        for h in fed.subgraphs["store"].headers
+    ]
+    assert sorted(subjects) == ["19800101-0001", "19800101-0002"]

@@ -27,6 +27,7 @@ class _RecordingTransport:
         headers: Any = None,
         *,
         deduplicate: bool = False,
+        authorization: Any = None,
         share_key: str | None = None,
     ) -> SubgraphResponse:
         self.sent.append((body["query"].split("(")[0].split(" ")[0], deduplicate))
