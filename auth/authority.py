@@ -23,6 +23,10 @@ from auth.tokens import Grantee
 
 _log = logging.getLogger(__name__)
 
+# Managing the account itself (giving, accepting and ending mandates, seeing and withdrawing
+# consents) is for the citizen account's own apps: no third-party client is ever given it.
+ACCOUNT_SCOPE = "account:manage"
+
 Authority = Literal["self", "consent", "mandate", "guardianship", "sign-in"]
 
 

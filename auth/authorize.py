@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import (
     CATEGORY_DESCRIPTIONS,
     CitizenDataDetail,
@@ -86,6 +87,8 @@ class AuthorizePages:
             # The citizen's own app reads the citizen's own data: nobody else is given
             # anything, so there is no consent to ask for or record.
             own = [f"{category}:read" for category in requested_categories(details)]
+            if ACCOUNT_SCOPE in (oauth.payload.scope or "").split():
+                own.append(ACCOUNT_SCOPE)
             return await self._issue(oauth, grant, user, [], openid, own)
         request_id = await self.ctx.sessions.hold_request(
             session, list(request.query_params.multi_items())

@@ -33,6 +33,10 @@ class ConsentError(Exception):
     pass
 
 
+class NotYourConsent(ConsentError):
+    """No such consent, or someone else's: a refusal, not a bad input."""
+
+
 @dataclass(frozen=True)
 class Consent:
     id: str
@@ -183,7 +187,7 @@ class ConsentStore:
         now_s = int(time.time() if now is None else now)
         consent = await self.get(consent_id)
         if consent is None or consent.principal != principal:
-            raise ConsentError("no such consent of yours")
+            raise NotYourConsent("no such consent of yours")
         if consent.revoked_at is None:
             async with self.engine.begin() as connection:
                 await connection.execute(

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from auth.authority import authority_claims
+from auth.authority import ACCOUNT_SCOPE, authority_claims
 from auth.authorization_details import CATEGORIES
 from auth.context import AuthContext
 from auth.identity import TEST_ACR
@@ -32,7 +32,7 @@ async def development_token(ctx: AuthContext, request: Request) -> Response:
         return error_json("invalid_request", f"{personal_id!r} is not in the population register")
     now = int(time.time())
     grantee = Grantee(personal_id=personal_id, acr=TEST_ACR, amr=("test",), auth_time=now)
-    scope = " ".join(["openid", *(f"{category}:read" for category in CATEGORIES)])
+    scope = " ".join(["openid", *(f"{category}:read" for category in CATEGORIES), ACCOUNT_SCOPE])
     ttl = ctx.settings.access_token_ttl
     claims: dict[str, Any] = {
         "iss": ctx.settings.issuer,

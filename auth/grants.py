@@ -9,14 +9,14 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import OpenIDCode, UserInfo
 from joserfc.jwk import KeySet
 
 from auth import authorization_details
-from auth.authority import authority_claims
+from auth.authority import ACCOUNT_SCOPE, authority_claims
 from auth.bridge import wait_for
 from auth.codes import AuthorizationCode
 from auth.context import AuthContext
@@ -56,6 +56,8 @@ class AuthorizationDetailsCheck:
     def validate(self, grant: Any, redirect_uri: str) -> None:
         request = grant.request
         client = request.client
+        if ACCOUNT_SCOPE in (request.payload.scope or "").split() and not client.first_party:
+            raise InvalidScopeError(f"'{ACCOUNT_SCOPE}' is for the citizen account's own apps")
         request.citizen_data = authorization_details.parse(
             request.payload.data.get("authorization_details"),
             request.payload.scope,

@@ -28,6 +28,10 @@ class MandateError(Exception):
     """A request about a mandate that cannot be granted: the message says why, plainly."""
 
 
+class NotYourMandate(MandateError):
+    """No such mandate, or not one the caller is party to: a refusal, not a bad input."""
+
+
 @dataclass(frozen=True)
 class Mandate:
     id: str
@@ -144,7 +148,7 @@ class MandateStore:
         now_s = int(time.time() if now is None else now)
         mandate = await self.get(mandate_id)
         if mandate is None or mandate.delegate != delegate:
-            raise MandateError("no such mandate for you to accept")
+            raise NotYourMandate("no such mandate for you to accept")
         if mandate.status(now_s) != "PENDING":
             raise MandateError(f"the mandate is {mandate.status(now_s).lower()}")
         async with self.engine.begin() as connection:
@@ -162,7 +166,7 @@ class MandateStore:
         now_s = int(time.time() if now is None else now)
         mandate = await self.get(mandate_id)
         if mandate is None or principal not in (mandate.principal, mandate.delegate):
-            raise MandateError("no such mandate for you to revoke")
+            raise NotYourMandate("no such mandate for you to revoke")
         if mandate.revoked_at is None:
             async with self.engine.begin() as connection:
                 await connection.execute(

@@ -15,6 +15,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.bridge import run_authlib, wait_for
 from auth.context import AuthContext
@@ -30,7 +31,7 @@ from auth.grants import (
 from auth.token_exchange import TokenExchangeGrant
 from auth.tokens import Grantee
 
-SCOPES_SUPPORTED = ["openid", *(f"{c}:read" for c in CATEGORIES)]
+SCOPES_SUPPORTED = ["openid", *(f"{c}:read" for c in CATEGORIES), ACCOUNT_SCOPE]
 
 
 class _Payload(OAuth2Payload):  # type: ignore[misc]

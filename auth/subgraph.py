@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
@@ -24,13 +25,14 @@ from strawberry.types import Info
 from auth import access_log as access_log_module
 from auth import consents as consents_module
 from auth import mandates as mandates_module
+from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.context import AuthContext
-from auth.mandates import MandateError
+from auth.mandates import MandateError, NotYourMandate
 from subgraphs.common.access import Identity, acting_citizen
-from subgraphs.common.errors import Forbidden
+from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.identity import IdentityGuard, IdentityVerifier, identity_of
-from subgraphs.common.policies import citizens_own_token
+from subgraphs.common.policies import citizen_or_their_platform, citizens_own_token
 
 # The subgraph's name in the supergraph: the audience of the identity tokens it accepts.
 SUBGRAPH_NAME = "consent"
@@ -158,10 +160,34 @@ def _caller(info: Info[Any, Any]) -> str:
     return acting_citizen(_context(info).identity)
 
 
+def _manager(info: Info[Any, Any]) -> str:
+    """The citizen managing their own account: their own token, from one of the citizen
+    account's own apps (the only clients ever given the account-management scope)."""
+    caller = _caller(info)
+    if ACCOUNT_SCOPE not in _context(info).identity.scopes:
+        raise Forbidden(
+            f"Managing the account needs the citizen account's own sign-in ({ACCOUNT_SCOPE})."
+        )
+    return caller
+
+
 def _require_self(info: Info[Any, Any], personal_id: str) -> AuthContext:
     if _caller(info) != personal_id:
         raise Forbidden("Only the citizen themselves can see or change this.")
     return _context(info).ctx
+
+
+def _require_manager(info: Info[Any, Any], personal_id: str) -> AuthContext:
+    if _manager(info) != personal_id:
+        raise Forbidden("Only the citizen themselves can see or change this.")
+    return _context(info).ctx
+
+
+def _refusal(error: MandateError | consents_module.ConsentError) -> GraphQLError:
+    """What the store refused, with a code saying whether it was the caller or the input."""
+    if isinstance(error, NotYourMandate | consents_module.NotYourConsent):
+        return Forbidden(str(error))
+    return BadUserInput(str(error))
 
 
 async def _platform(ctx: AuthContext, client_id: str) -> Platform:
@@ -239,16 +265,16 @@ class Citizen:
     def resolve_reference(cls, personalId: strawberry.ID) -> Citizen:
         return cls(personal_id=personalId)
 
-    @strawberry.federation.field(policy=citizens_own_token())
+    @strawberry.federation.field(policy=citizens_own_token(), requires_scopes=[[ACCOUNT_SCOPE]])
     async def consents(self, info: Info[Any, Any]) -> list[Consent]:
-        ctx = _require_self(info, str(self.personal_id))
+        ctx = _require_manager(info, str(self.personal_id))
         return [
             await _consent(ctx, c) for c in await ctx.consents.of_principal(str(self.personal_id))
         ]
 
-    @strawberry.federation.field(policy=citizens_own_token())
+    @strawberry.federation.field(policy=citizens_own_token(), requires_scopes=[[ACCOUNT_SCOPE]])
     async def mandates(self, info: Info[Any, Any]) -> list[Mandate]:
-        ctx = _require_self(info, str(self.personal_id))
+        ctx = _require_manager(info, str(self.personal_id))
         return [_mandate(m) for m in await ctx.mandates.involving(str(self.personal_id))]
 
     @strawberry.federation.field(policy=citizens_own_token())
@@ -276,7 +302,7 @@ async def _grant_mandate(
     valid_until: datetime,
     valid_from: datetime | None = None,
 ) -> Mandate:
-    caller = _caller(info)
+    caller = _manager(info)
     try:
         mandate = await _context(info).ctx.mandates.grant(
             caller,
@@ -286,33 +312,40 @@ async def _grant_mandate(
             int(valid_from.timestamp()) if valid_from else None,
         )
     except MandateError as error:
-        raise ValueError(str(error)) from None
+        raise _refusal(error) from None
     return _mandate(mandate)
 
 
 async def _accept_mandate(info: Info[Any, Any], id: strawberry.ID) -> Mandate:
-    caller = _caller(info)
+    caller = _manager(info)
     try:
         return _mandate(await _context(info).ctx.mandates.accept(str(id), caller))
     except MandateError as error:
-        raise ValueError(str(error)) from None
+        raise _refusal(error) from None
 
 
 async def _revoke_mandate(info: Info[Any, Any], id: strawberry.ID) -> Mandate:
-    caller = _caller(info)
+    caller = _manager(info)
     try:
         return _mandate(await _context(info).ctx.mandates.revoke(str(id), caller))
     except MandateError as error:
-        raise ValueError(str(error)) from None
+        raise _refusal(error) from None
 
 
 async def _revoke_consent(info: Info[Any, Any], id: strawberry.ID) -> Consent:
-    caller = _caller(info)
+    """The citizen withdraws any consent of theirs; a platform only the one it holds."""
+    identity = _context(info).identity
+    if identity.authority == "consent" and identity.subject is not None:
+        if identity.consent_id != str(id):
+            raise Forbidden("A platform may withdraw only the consent its token was given.")
+        principal = identity.subject
+    else:
+        principal = _manager(info)
     ctx = _context(info).ctx
     try:
-        consent = await ctx.consents.revoke(str(id), caller)
+        consent = await ctx.consents.revoke(str(id), principal)
     except consents_module.ConsentError as error:
-        raise ValueError(str(error)) from None
+        raise _refusal(error) from None
     return await _consent(ctx, consent)
 
 
@@ -321,22 +354,26 @@ class Mutation:
     grant_mandate = strawberry.federation.mutation(
         resolver=_grant_mandate,
         policy=citizens_own_token(),
+        requires_scopes=[[ACCOUNT_SCOPE]],
         description="Give `delegate` a mandate to act for you on `themes`.",
     )
     accept_mandate = strawberry.federation.mutation(
         resolver=_accept_mandate,
         policy=citizens_own_token(),
+        requires_scopes=[[ACCOUNT_SCOPE]],
         description="Accept a mandate given to you; it takes effect now.",
     )
     revoke_mandate = strawberry.federation.mutation(
         resolver=_revoke_mandate,
         policy=citizens_own_token(),
+        requires_scopes=[[ACCOUNT_SCOPE]],
         description="End a mandate you gave (or give one back).",
     )
     revoke_consent = strawberry.federation.mutation(
         resolver=_revoke_consent,
-        policy=citizens_own_token(),
-        description="Withdraw a consent: the platform's tokens stop working.",
+        policy=citizen_or_their_platform(),
+        description="Withdraw a consent: the platform's tokens stop working. A platform may "
+        "withdraw the consent it holds.",
     )
 
 

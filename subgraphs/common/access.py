@@ -48,6 +48,7 @@ class Identity:
     # On what grounds the token speaks (auth/authority.py): only "self" is the citizen's own.
     # A platform that merely signed the citizen in has no act and no consent either.
     authority: str | None = None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_citizens_own(self) -> bool:

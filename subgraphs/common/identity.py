@@ -94,6 +94,7 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
         consent_id=_optional_str(claims, "consent_id"),
         guardian_of=frozenset(guardian_of),
         authority=_optional_str(claims, "authority"),
+        scopes=frozenset((_optional_str(claims, "scope") or "").split()),
     )
 
 

@@ -12,7 +12,17 @@ import pytest
 from auth.app import create_app
 from auth.policies import decide
 from tests.auth.conftest import RunningAuth, gateway_trust, make_settings
-from tests.auth.support import ANNA, BEN, CARA, DAN, Pkce, decode_unverified, free_port, serve
+from tests.auth.support import (
+    ANNA,
+    BEN,
+    CARA,
+    DAN,
+    Pkce,
+    authorize,
+    decode_unverified,
+    free_port,
+    serve,
+)
 from tests.auth.test_flow import bank_params, code_for, token
 from tests.auth.test_token_exchange import exchange, portal_token
 from tests.subgraphs.gateway_tokens import TestGateway
@@ -108,3 +118,18 @@ def test_policies_follow_the_authority_claim(authority: str | None, allowed: set
     assert {name for name, ok in decisions.items() if ok} == allowed
     assert set(decisions) == policies
     assert decide(None, policies) == dict.fromkeys(policies, False)
+
+
+def test_only_the_citizen_accounts_own_apps_are_given_the_account_scope(
+    auth_server: RunningAuth,
+) -> None:
+    pkce = Pkce.new()
+    with auth_server.client() as http:
+        refused = authorize(
+            http, bank_params(pkce, scope="openid account:manage"), ANNA, ["income"]
+        )
+    assert refused["error"] == "invalid_scope"
+    assert "code" not in refused
+    portal = decode_unverified(portal_token(auth_server, ANNA, scope="openid account:manage"))
+    assert "account:manage" in portal["scope"].split()
+    assert "account:manage" not in decode_unverified(portal_token(auth_server, DAN))["scope"]

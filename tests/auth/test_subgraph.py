@@ -3,6 +3,7 @@ whoever the gateway's identity token says is asking."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from auth.app import create_app
 from auth.subgraph import schema
 from subgraphs.common.settings import ConfigurationError, GatewayTrust
 from tests.auth.conftest import RunningAuth, make_settings
-from tests.auth.support import ANNA, BEN, DAN, Pkce, decode_unverified, free_port
-from tests.auth.test_flow import GATEWAY, code_for, token
+from tests.auth.support import ANNA, BEN, DAN, Pkce, authorize, decode_unverified, free_port
+from tests.auth.test_flow import GATEWAY, bank_params, code_for, token
 from tests.auth.test_refusals import exchange_code
 from tests.auth.test_token_exchange import GRANT, graphql, portal_token
 from tests.subgraphs.gateway_tokens import Caller
@@ -38,11 +39,14 @@ def test_sdl_extends_citizen_by_key() -> None:
         "dataAccessLog(first: Int = 20, after: String = null): AccessLogConnection! "
         '@policy(policies: [["citizen:self"]])'
     ) in sdl
-    assert 'consents: [Consent!]! @policy(policies: [["citizen:self"]])' in sdl
-    assert 'mandates: [Mandate!]! @policy(policies: [["citizen:self"]])' in sdl
-    for mutation in ("grantMandate", "acceptMandate", "revokeMandate", "revokeConsent"):
+    manage = '@policy(policies: [["citizen:self"]]) @requiresScopes(scopes: [["account:manage"]])'
+    assert f"consents: [Consent!]! {manage}" in sdl
+    assert f"mandates: [Mandate!]! {manage}" in sdl
+    for mutation in ("grantMandate", "acceptMandate", "revokeMandate"):
         line = next(line for line in sdl.splitlines() if line.strip().startswith(mutation))
-        assert line.endswith('@policy(policies: [["citizen:self"]])'), line
+        assert line.endswith(manage), line
+    line = next(line for line in sdl.splitlines() if line.strip().startswith("revokeConsent"))
+    assert line.endswith('@policy(policies: [["citizen:self"], ["citizen:platform"]])'), line
 
 
 def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) -> None:
@@ -122,7 +126,16 @@ def test_anyone_but_the_citizen_on_their_own_token_is_refused(
             assert [e["extensions"]["code"] for e in errors] == [code]  # type: ignore[index, union-attr]
 
 
-@pytest.mark.parametrize(("caller", "code"), NOT_OWN)
+# Tokens that may not manage the account: none of the above, nor a platform that only
+# signed the citizen in, nor the citizen's own token from an app without the account scope.
+NOT_MANAGING = [
+    *NOT_OWN,
+    (Caller(ANNA, authority="sign-in"), "FORBIDDEN"),
+    (Caller(ANNA, scope="openid income:read"), "FORBIDDEN"),
+]
+
+
+@pytest.mark.parametrize(("caller", "code"), NOT_MANAGING)
 def test_only_the_citizens_own_token_changes_anything(
     auth_server: RunningAuth, caller: Caller, code: str
 ) -> None:
@@ -174,3 +187,48 @@ def test_the_subgraph_does_not_start_without_the_gateways_keys(
 
 def test_health_needs_no_token(auth_server: RunningAuth) -> None:
     assert httpx.get(f"{auth_server.url}/health").status_code == 200
+
+
+REVOKE_CONSENT = "mutation($id: ID!) { revokeConsent(id: $id) { id status } }"
+
+
+def _bank_consent(auth_server: RunningAuth) -> str:
+    pkce = Pkce.new()
+    with auth_server.client() as http:
+        params = bank_params(pkce, nonce=secrets.token_hex(8))
+        code = authorize(http, params, ANNA, ["income"])["code"]
+        bank = exchange_code(http, code, pkce.verifier).json()
+    return str(decode_unverified(bank["access_token"])["consent_id"])
+
+
+def test_a_platform_withdraws_its_own_consent_and_no_other(auth_server: RunningAuth) -> None:
+    held, other = _bank_consent(auth_server), _bank_consent(auth_server)
+    platform = Caller(ANNA, consent_id=held)
+    with auth_server.client() as http:
+        refused = graphql(http, auth_server.subgraph_token(platform), REVOKE_CONSENT, id=other)
+        assert refused["data"] is None
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]  # type: ignore[index, union-attr]
+        sign_in_only = Caller(ANNA, authority="sign-in")
+        refused = graphql(http, auth_server.subgraph_token(sign_in_only), REVOKE_CONSENT, id=held)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]  # type: ignore[index, union-attr]
+        withdrawn = graphql(http, auth_server.subgraph_token(platform), REVOKE_CONSENT, id=held)
+    assert withdrawn == {"data": {"revokeConsent": {"id": held, "status": "REVOKED"}}}
+    still = auth_server.call(auth_server.ctx.consents.get(other))
+    assert still is not None and still.status() == "ACTIVE"
+
+
+def test_refusals_say_whose_fault_with_a_code(auth_server: RunningAuth) -> None:
+    """Someone else's mandate is FORBIDDEN; a malformed request is BAD_USER_INPUT; neither
+    reaches the gateway as an anonymous downstream error."""
+    until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    with auth_server.client() as http:
+        own = auth_server.subgraph_token(Caller(ANNA))
+        to_self = graphql(http, own, GRANT, delegate=ANNA, themes=["TAX"], until=until)
+        given = graphql(http, own, GRANT, delegate=BEN, themes=["TAX"], until=until)
+        mandate = given["data"]["grantMandate"]["id"]  # type: ignore[index, call-overload]
+        dans = auth_server.subgraph_token(Caller(DAN))
+        not_his = graphql(
+            http, dans, "mutation($id: ID!) { revokeMandate(id: $id) { id } }", id=mandate
+        )
+    assert [e["extensions"]["code"] for e in to_self["errors"]] == ["BAD_USER_INPUT"]  # type: ignore[index, union-attr]
+    assert [e["extensions"]["code"] for e in not_his["errors"]] == ["FORBIDDEN"]  # type: ignore[index, union-attr]

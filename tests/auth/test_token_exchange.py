@@ -29,8 +29,9 @@ PERSONAL_ID = "urn:citizen-account:params:oauth:token-type:personal-id"
 ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 
 
-def portal_token(auth_server: RunningAuth, personal_id: str) -> str:
-    """The citizen signs in to the first-party portal: no consent page, no data scopes."""
+def portal_token(auth_server: RunningAuth, personal_id: str, scope: str = "openid") -> str:
+    """The citizen signs in to the first-party portal: no consent page; by default no data
+    scopes."""
     pkce = Pkce.new()
     with auth_server.client() as http:
         answer = authorize(
@@ -39,7 +40,7 @@ def portal_token(auth_server: RunningAuth, personal_id: str) -> str:
                 "response_type": "code",
                 "client_id": "portal",
                 "redirect_uri": PORTAL_REDIRECT,
-                "scope": "openid",
+                "scope": scope,
                 "state": "s",
                 "code_challenge": pkce.challenge,
                 "code_challenge_method": "S256",

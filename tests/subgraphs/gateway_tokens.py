@@ -48,6 +48,8 @@ class Caller:
     guardian_of: tuple[str, ...] | None = None
     # As auth/authority.py writes it; derived from the fields above unless given.
     authority: str | None = None
+    # Unless given: the citizen's own app manages the account, nobody else does.
+    scope: str | None = None
 
     def claims(self) -> dict[str, Any]:
         claims: dict[str, Any] = {"client_id": "portal", "scope": "openid"}
@@ -55,6 +57,10 @@ class Caller:
             claims["authority"] = self.authority or (
                 "consent" if self.consent_id else (self.delegation or "self")
             )
+            if claims["authority"] == "self":
+                claims["scope"] = "openid account:manage"
+        if self.scope is not None:
+            claims["scope"] = self.scope
         if self.subject is not None:
             claims["sub"] = self.subject
         if self.actor is not None:

@@ -97,13 +97,14 @@ class Platform:
         return httpx.Client(base_url=self.auth, follow_redirects=False, timeout=30)
 
     def own_token(self, personal_id: str) -> str:
-        """The citizen signs in to the first-party portal, asking for every category."""
+        """The citizen signs in to the first-party portal, asking for every category and to
+        manage their account."""
         pkce = Pkce.new()
         params = {
             "response_type": "code",
             "client_id": "portal",
             "redirect_uri": PORTAL_REDIRECT,
-            "scope": " ".join(["openid", *(f"{c}:read" for c in CATEGORIES)]),
+            "scope": " ".join(["openid", *(f"{c}:read" for c in CATEGORIES), "account:manage"]),
             "state": "s",
             "code_challenge": pkce.challenge,
             "code_challenge_method": "S256",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -370,3 +370,41 @@ def test_anonymous_callers_see_the_public_fields(platform: Platform) -> None:
     body = platform.graphql("{ lifeEventCatalogue }")
     assert "errors" not in body, body
     assert "BIRTH_OF_CHILD" in body["data"]["lifeEventCatalogue"]
+
+
+GRANT = (
+    "mutation($d: ID!, $u: DateTime!) "
+    "{ grantMandate(delegate: $d, themes: [TAX], validUntil: $u) { principalId status } }"
+)
+REVOKE_CONSENT = "mutation($id: ID!) { revokeConsent(id: $id) { status } }"
+# Whose own token this is: they may manage their own account, and nobody else may.
+OWN_TOKENS = {"the citizen", "another citizen", "the spouse", "guardian of a grown child"}
+
+
+@pytest.mark.parametrize("name", CALLERS)
+def test_only_the_citizens_own_app_gives_mandates_or_withdraws_consents(
+    platform: Platform, world: World, name: str
+) -> None:
+    caller = world.callers[name]
+    until = datetime.fromtimestamp(time.time() + 3600, UTC).isoformat()
+    granted = platform.graphql(GRANT, caller.token, d=world.people.grown_child, u=until)
+    if name in OWN_TOKENS:
+        assert granted == {
+            "data": {"grantMandate": {"principalId": caller.subject, "status": "PENDING"}}
+        }
+    else:
+        # Refused by the gateway (@policy citizen:self, @requiresScopes account:manage).
+        assert granted["data"] is None
+        assert _errors_by_path(granted) == {("grantMandate",): UNAUTHORIZED}, granted
+
+    # Another platform's consent of the parent: only the parent's own app may withdraw it.
+    other, consent_id = platform.platform_token(world.people.parent, ["address"], ["address"])
+    answer = platform.graphql(REVOKE_CONSENT, caller.token, id=consent_id)
+    if name == "the citizen":
+        assert answer == {"data": {"revokeConsent": {"status": "REVOKED"}}}
+        return
+    assert answer["data"] is None, answer
+    platforms = ("platform, full consent", "platform, partial consent")
+    expected = FORBIDDEN if name in OWN_TOKENS or name in platforms else UNAUTHORIZED
+    assert _errors_by_path(answer) == {("revokeConsent",): expected}, answer
+    assert platform.graphql("{ me { address { city } } }", other)["data"]["me"]["address"]
