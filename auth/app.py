@@ -11,6 +11,7 @@ import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -21,7 +22,14 @@ from starlette.templating import Jinja2Templates
 
 from auth.authorization_details import TYPE
 from auth.authorize import AuthorizePages
-from auth.clients import TOKEN_EXCHANGE, Client, ClientMetadata, metadata_json
+from auth.clients import (
+    TOKEN_EXCHANGE,
+    Client,
+    ClientMetadata,
+    ConfiguredClient,
+    metadata_json,
+    read_clients_file,
+)
 from auth.context import AuthContext, open_context
 from auth.development import development_token
 from auth.grants import user_claims
@@ -38,6 +46,10 @@ from subgraphs.common.identity import gateway_verifier
 from subgraphs.common.settings import GatewayTrust, load_gateway_trust
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# What a first-party app running in a browser on another origin (GraphiQL on the gateway)
+# calls from its page: discovery and the token endpoint. Both are simple requests (GET, or a
+# form POST without credentials), so no preflight is ever needed or answered.
+_CORS_HANDLERS = frozenset({"configuration", "token"})
 
 
 def discovery(issuer: str) -> dict[str, Any]:
@@ -77,6 +89,27 @@ def discovery(issuer: str) -> dict[str, Any]:
         "token_exchange_subject_token_types_supported": [PERSONAL_ID_TYPE],
         "token_exchange_actor_token_types_supported": [ACCESS_TOKEN_TYPE],
     }
+
+
+def browser_app_origins(clients: list[ConfiguredClient]) -> frozenset[str]:
+    """The origins (RFC 6454, as a browser sends them) of the first-party public clients'
+    redirect URIs: the only pages that may read discovery and token answers cross-origin.
+    A confidential client keeps its secret on a server and needs no CORS; a third party's page
+    is not the platform's to trust."""
+    origins = set()
+    for client in clients:
+        if not client.first_party or client.token_endpoint_auth_method != "none":
+            continue
+        for uri in client.redirect_uris:
+            parts = urlsplit(uri)
+            scheme, host = parts.scheme.lower(), parts.hostname
+            if scheme not in ("http", "https") or not host:
+                continue
+            host = f"[{host}]" if ":" in host else host
+            default = 443 if scheme == "https" else 80
+            port = "" if parts.port in (None, default) else f":{parts.port}"
+            origins.add(f"{scheme}://{host}{port}")
+    return frozenset(origins)
 
 
 def _client_credentials(request: Request) -> tuple[str, str] | None:
@@ -260,6 +293,12 @@ def create_app(
         handler = state["handlers"].get(name)
         assert handler is not None
         response: Response = await handler(request)
+        if name in _CORS_HANDLERS:
+            origin = request.headers.get("origin")
+            if origin is not None and origin in state["browser_app_origins"]:
+                response.headers["Access-Control-Allow-Origin"] = origin
+            # The answer differs by Origin: no cache may hand one origin's to another.
+            response.headers["Vary"] = "Origin"
         return response
 
     def route(path: str, name: str, methods: list[str]) -> Route:
@@ -311,6 +350,9 @@ def create_app(
         handlers = Handlers(ctx, server)
         pages = AuthorizePages(ctx, server, idp, TEMPLATES)
         state["ctx"] = ctx
+        state["browser_app_origins"] = browser_app_origins(
+            read_clients_file(settings.clients_file) if settings.clients_file else []
+        )
         state["graphql"] = consent_graphql(ctx, subgraph_verifier)
         state["handlers"] = {
             "health": handlers.health,

@@ -11,6 +11,9 @@ The answer is an access token with `sub` = principal, `act` = {"sub": delegate} 
 limited to the themes of an effective mandate, or to every category under guardianship of a
 minor child. Without either the request fails with `invalid_request` (RFC 8693 §2.2.2: the
 tokens are "unacceptable based on policy") and a description saying why.
+
+Only a client registered with the grant type (configured clients only) may exchange, and only
+an actor token issued to itself; a public client (no secret) must also be first-party.
 """
 
 from __future__ import annotations
@@ -67,6 +70,10 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError("The client may not use token exchange.")
+        if client.is_public and not client.first_party:
+            # Without a secret, holding the actor token is all a caller proves: only the
+            # platform's own apps are trusted that far (and only with their own tokens, below).
+            raise UnauthorizedClientError("Only first-party apps may exchange without a secret.")
         self.request.client = client
         form = self.request.form
         for name in ("subject_token", "subject_token_type", "actor_token", "actor_token_type"):

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from gateway import tracing
 from gateway.authentication import AuthenticationUnavailable, InvalidToken
-from gateway.graphiql import ASSETS_PATH, GraphiQL
+from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
 from gateway.operation import RequestError
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
@@ -47,7 +47,9 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
 
     graphiql = None
     if gateway.settings.graphiql:
-        graphiql = GraphiQL(gateway.settings.graphiql_default_headers)
+        graphiql = GraphiQL(
+            gateway.settings.graphiql_default_headers, sign_in_from(gateway.settings)
+        )
     endpoint = _GraphQLEndpoint(gateway, graphiql)
     routes = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
@@ -56,6 +58,8 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
     ]
     if graphiql is not None:
         routes.append(Route(ASSETS_PATH + "/{name}", graphiql.asset, methods=["GET"]))
+        if graphiql.sign_in is not None:
+            routes.append(Route(CALLBACK_PATH, graphiql.callback, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gateway = gateway
     return app

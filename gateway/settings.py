@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -43,6 +44,11 @@ class GatewaySettings(BaseSettings):
     # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.
     graphiql: bool = True
     graphiql_default_headers: dict[str, str] = {}
+    # GraphiQL's "Sign in": the OAuth client it is at `issuer` (a first-party public client
+    # whose redirect URI is this gateway's /graphql/signin/callback) and the scope it asks
+    # for. Without an issuer or a client id the page has no sign-in.
+    graphiql_client_id: str | None = None
+    graphiql_scope: str = "openid"
     # `package.module:callable` deciding @policy: called with (claims, policies) once per
     # request that touches a policy, answering {policy: bool}; required if the supergraph
     # uses @policy.
@@ -114,6 +120,14 @@ class GatewaySettings(BaseSettings):
             raise ValueError(f"only asymmetric algorithms are accepted, not {refused or 'none'}")
         return algorithms
 
+    @field_validator("graphiql_scope")
+    @classmethod
+    def _openid(cls, scope: str) -> str:
+        # The page shows who signed in from the ID token, which only `openid` brings.
+        if "openid" not in scope.split():
+            raise ValueError("must include openid")
+        return scope
+
     @field_validator("propagate_headers")
     @classmethod
     def _no_client_credentials(cls, names: list[str]) -> list[str]:
@@ -140,6 +154,14 @@ def check_settings(settings: GatewaySettings) -> None:
         )
     if settings.dev_token_url is not None and settings.env != "development":
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: refused unless GATEWAY_ENV=development")
+    if (
+        settings.graphiql_client_id is not None
+        and settings.issuer is not None
+        and urlsplit(settings.issuer).scheme not in ("http", "https")
+    ):
+        raise ConfigurationError(
+            "GATEWAY_GRAPHIQL_CLIENT_ID: a browser signs in only at an http(s) GATEWAY_ISSUER"
+        )
     if settings.dev_token_url is not None and settings.issuer is None:
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
 

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from types import FrameType
 
+from launcher.clients import write_auth_clients
 from launcher.population import write_auth_population
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings, load_settings
@@ -120,6 +121,10 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
     environment.setdefault("CITIZEN_ENV", "development")
     environment.setdefault(
         "AUTH_POPULATION_FILE", str(write_auth_population(settings.data_dir).resolve())
+    )
+    # Auth is given the operator's clients and the launcher's own (GraphiQL) in one file.
+    environment["AUTH_CLIENTS_FILE"] = str(
+        write_auth_clients(settings, environment.get("AUTH_CLIENTS_FILE")).resolve()
     )
     if environment["CITIZEN_ENV"] == "development":
         environment.setdefault("GATEWAY_ENV", "development")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from launcher.clients import GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
 from launcher.settings import LauncherSettings
 
 # The agency subgraphs in start order; each is `python -m subgraphs.<name>` on base_port + 101...
@@ -86,6 +87,9 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 "GATEWAY_REVOCATION_POLL_URL": f"{issuer}/revocations",
                 "GATEWAY_POLICY_HOOK": "auth.policies:decide",
                 "GATEWAY_IDENTITY_KEY_DIR": str(settings.data_dir.resolve() / "gateway-keys"),
+                # GraphiQL signs in at auth as the client launcher/clients.py registers.
+                "GATEWAY_GRAPHIQL_CLIENT_ID": GRAPHIQL_CLIENT_ID,
+                "GATEWAY_GRAPHIQL_SCOPE": GRAPHIQL_SCOPE,
             },
         ),
     ]
