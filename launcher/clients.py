@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.clients import TOKEN_EXCHANGE
 from gateway.graphiql import CALLBACK_PATH
@@ -18,8 +19,11 @@ from launcher.settings import LauncherSettings
 
 AUTH_CLIENTS_FILE = "auth-clients.json"
 GRAPHIQL_CLIENT_ID = "graphiql"
-# GraphiQL asks for everything: it is where a developer explores the whole schema.
-GRAPHIQL_SCOPE = " ".join(["openid", *(f"{category}:read" for category in CATEGORIES)])
+# GraphiQL asks for everything, account management included: it is the citizen account's own
+# app, where a developer explores the whole schema.
+GRAPHIQL_SCOPE = " ".join(
+    ["openid", *(f"{category}:read" for category in CATEGORIES), ACCOUNT_SCOPE]
+)
 
 
 def graphiql_client(gateway_url: str) -> dict[str, Any]:
