@@ -1,0 +1,113 @@
+"""The OAuth clients the launcher registers, merged with the operator's into the file auth reads.
+
+    AUTH_CLIENTS_FILE (the operator's, optional) ──┐
+    platform_clients(): the demo platform, ...     ├─▶ <data dir>/auth-clients.json ──▶ auth
+                                                   ┘   (AUTH_CLIENTS_FILE of the auth service)
+
+A client the launcher registers gets a secret at the first run, kept in `<data dir>/secrets/`
+and never in the repository (clients files hold only its hash), and may hand its credentials
+to the services acting as it (`LauncherClient.environment`). A service that needs a client of
+its own (the gateway as a resource server, say) adds it to `platform_clients`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auth.clients import ClientConfigError, ConfiguredClient, hash_secret, read_clients_file
+from launcher.settings import LauncherSettings
+
+CLIENTS_FILE = "auth-clients.json"
+SECRETS_DIR = "secrets"
+DEMO_PLATFORM = "demo-platform"
+# The demo's redirect receiver (examples/platform_flow.py) listens here; redirect URIs are
+# compared exactly, so the port is fixed per base port.
+DEMO_REDIRECT_PORT_OFFSET = 3
+
+
+@dataclass(frozen=True)
+class LauncherClient:
+    config: ConfiguredClient
+    secret: str
+    # Variables giving the credentials to the services that act as this client, by service.
+    environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+def client_secret(data_dir: Path, client_id: str) -> str:
+    """The client's secret: made at the first run, read back at every later one."""
+    directory = data_dir / SECRETS_DIR
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / client_id
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def demo_redirect_uri(settings: LauncherSettings) -> str:
+    return f"http://{settings.host}:{settings.base_port + DEMO_REDIRECT_PORT_OFFSET}/callback"
+
+
+def demo_platform(settings: LauncherSettings) -> LauncherClient:
+    """A third-party platform to try the code flow with (examples/platform_flow.py)."""
+    secret = client_secret(settings.data_dir, DEMO_PLATFORM)
+    config = ConfiguredClient(
+        client_id=DEMO_PLATFORM,
+        client_name="Demo platform",
+        redirect_uris=[demo_redirect_uri(settings)],
+        token_endpoint_auth_method="client_secret_basic",
+        client_secret_sha256=hash_secret(secret),
+        purpose="Demo: show who you are and your income",
+        data_categories=["identity", "address", "income"],
+    )
+    return LauncherClient(config, secret)
+
+
+def platform_clients(settings: LauncherSettings) -> list[LauncherClient]:
+    """Every client the launcher registers at the platform's auth server."""
+    return [demo_platform(settings)]
+
+
+def write_clients_file(
+    target: Path, clients: Sequence[LauncherClient], operator_file: Path | None = None
+) -> Path:
+    """Write the operator's clients (if any) and `clients` as one file for an auth server.
+
+    A client id in both is refused: which of the two the operator meant cannot be guessed."""
+    try:
+        operator = read_clients_file(operator_file) if operator_file else []
+    except ClientConfigError as error:
+        raise SystemExit(f"error: {error}") from None
+    ours = {client.config.client_id for client in clients}
+    clash = sorted(ours & {client.client_id for client in operator})
+    if clash:
+        raise SystemExit(
+            f"error: AUTH_CLIENTS_FILE {operator_file}: the launcher registers {clash} itself; "
+            "give your client another client_id"
+        )
+    entries = [
+        client.model_dump(mode="json", exclude_none=True)
+        for client in [*operator, *(c.config for c in clients)]
+    ]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_text(json.dumps(entries, indent=2) + "\n")
+    partial.replace(target)
+    return target
+
+
+def service_environment(clients: Sequence[LauncherClient]) -> dict[str, dict[str, str]]:
+    """What each service is told about the clients it acts as, by service name."""
+    merged: dict[str, dict[str, str]] = {}
+    for client in clients:
+        for service, variables in client.environment.items():
+            merged.setdefault(service, {}).update(variables)
+    return merged
