@@ -40,8 +40,8 @@ class Launcher:
             PYTHONUNBUFFERED="1",
             **environment,
         )
-        profile = {"base_port": base_port, "env": environment.get("CITIZEN_ENV", "development")}
-        self.services = platform_services(LauncherSettings.model_validate(profile))
+        profile = environment.get("CITIZEN_ENV", "development")
+        self.services = platform_services(LauncherSettings(base_port=base_port, env=profile))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "launcher"],
             cwd=ROOT,
