@@ -98,7 +98,7 @@ def _unavailable(reason: str) -> SignInRefused:
     return SignInRefused(
         503,
         "Sign-in is not available right now",
-        "The identity service cannot be reached. Try again in a few minutes.",
+        "Signing in needs a service that cannot be reached now. Try again in a few minutes.",
     )
 
 

@@ -394,12 +394,13 @@ def test_the_personal_id_comes_from_the_configured_claim(
     tmp_path: Path, gateway: TestGateway
 ) -> None:
     """An eID whose `sub` is a pairwise id and whose personal id is a claim of its own; it
-    says nothing of the method, so the session's amr is the default."""
+    names neither method nor level, so the session's amr is the default and it has no acr."""
     with eid_pair(tmp_path, gateway, eid_personal_id_claim="national_id") as pair:
 
         def pairwise(token: str, ctx: AuthContext) -> str:
             claims = decode_unverified(token)
-            return _resign(sub="pairwise-7f3a", national_id=claims["sub"], amr=None)(token, ctx)
+            anonymous = _resign(sub="pairwise-7f3a", national_id=claims["sub"], amr=None, acr=None)
+            return anonymous(token, ctx)
 
         pair.rewriter.rewrite = pairwise
         pkce = Pkce.new()
@@ -408,6 +409,7 @@ def test_the_personal_id_comes_from_the_configured_claim(
             claims = decode_unverified(bank_token(http, pair, callback, pkce))
     assert claims["sub"] == ANNA
     assert claims["amr"] == list(DEFAULT_AMR) == ["eid"]
+    assert "acr" not in claims
 
 
 def test_an_eid_error_is_shown_as_a_page(tmp_path: Path, gateway: TestGateway) -> None:
