@@ -11,6 +11,7 @@ import uvicorn
 from auth.app import create_app
 from auth.clients import ClientConfigError
 from auth.settings import load_settings
+from subgraphs.common.settings import ConfigurationError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app = create_app(settings)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")
-    except ClientConfigError as error:
+    except (ClientConfigError, ConfigurationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

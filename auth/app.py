@@ -32,6 +32,7 @@ from auth.clients import (
 )
 from auth.context import AuthContext, open_context
 from auth.development import development_token
+from auth.eid import OidcIdentityProvider, check_eid_settings
 from auth.grants import user_claims
 from auth.identity import IdentityProvider, TestIdentityProvider
 from auth.population import PopulationRegister
@@ -263,10 +264,12 @@ def create_app(
     identity: IdentityProvider | None = None,
     gateway: GatewayTrust | None = None,
 ) -> Starlette:
-    """The app; its context opens on start-up. In development (only) the test identity
-    provider is used unless another is given. The consent subgraph at `/graphql` trusts the
-    gateway `gateway` describes (default: the `CITIZEN_GATEWAY_*` variables); without its JWKS
-    URL the app is not built (`ConfigurationError`)."""
+    """The app; its context opens on start-up. Citizens sign in with `identity` if given, else
+    through the eID of `AUTH_EID_ISSUER`, else (in development only) the test identity
+    provider; production without any is not built (`ConfigurationError` naming
+    AUTH_EID_ISSUER). The consent subgraph at `/graphql` trusts the gateway `gateway` describes
+    (default: the `CITIZEN_GATEWAY_*` variables); without its JWKS URL the app is not built
+    either."""
     subgraph_verifier = gateway_verifier(
         gateway if gateway is not None else load_gateway_trust(), audience=SUBGRAPH_NAME
     )
@@ -332,20 +335,21 @@ def create_app(
 
     routes.append(Route("/graphql", _GraphQL(), methods=["GET", "POST"]))
 
-    if identity is None and settings.development:
-        identity_holder: list[IdentityProvider] = []
-    else:
-        identity_holder = [identity] if identity else []
+    if identity is None:
+        check_eid_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = await open_context(settings, register)
-        idp = identity_holder[0] if identity_holder else None
-        if idp is None and settings.development:
-            idp = TestIdentityProvider(ctx.register, TEMPLATES)
-        if idp is not None:
-            for idp_route in idp.routes(complete_sign_in):
-                app.router.routes.append(idp_route)
+        idp: IdentityProvider
+        if identity is not None:
+            idp = identity
+        elif settings.eid_issuer:
+            idp = OidcIdentityProvider(settings, ctx.sessions, ctx.register, TEMPLATES)
+        else:
+            idp = TestIdentityProvider(ctx.register, TEMPLATES)  # development: checked above
+        for idp_route in idp.routes(complete_sign_in):
+            app.router.routes.append(idp_route)
         server = AuthorizationServer(ctx)
         handlers = Handlers(ctx, server)
         pages = AuthorizePages(ctx, server, idp, TEMPLATES)

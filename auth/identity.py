@@ -1,11 +1,12 @@
 """How a citizen proves who they are: the `IdentityProvider` interface, and the test provider.
 
-A real national eID plugs in here: its `sign_in_url` starts the upstream flow (OIDC or SAML),
-its routes receive the upstream answer, and it calls `complete(request, authentication,
-return_to)`, which opens the session and continues the authorization request.
+A national eID plugs in here: its `sign_in_url` starts the upstream flow, its routes receive
+the upstream answer, and it calls `complete(request, authentication, return_to)`, which opens
+the session and continues the authorization request. `auth/eid.py` does this for an OpenID
+Connect eID (`AUTH_EID_ISSUER`), the only way to sign in in production.
 
 `TestIdentityProvider` is TEST-ONLY: anyone can sign in as any seeded citizen by picking a
-name. `create_app` mounts it only when `CITIZEN_ENV=development`.
+name. `create_app` mounts it only when `CITIZEN_ENV=development` and no eID is configured.
 """
 
 from __future__ import annotations

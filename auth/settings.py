@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,17 @@ class AuthSettings(BaseSettings):
     # Citizens offered on the test sign-in page when the register cannot list them.
     test_citizens: list[str] = []
 
+    # The upstream OpenID Connect provider citizens sign in with (a national eID), whose
+    # relying party this server is (auth/eid.py); production has no other way to sign in.
+    # Register `<issuer>/signin/eid/callback` there as the redirect URI.
+    eid_issuer: str = ""
+    eid_client_id: str = ""
+    eid_client_secret: str = ""
+    # The ID token claim holding the personal identity code, as the eID names it.
+    eid_personal_id_claim: str = "sub"
+    eid_scope: str = "openid"
+    eid_algorithms: list[str] = ["RS256", "PS256", "ES256"]
+
     clients_file: Path | None = None
     # Initial access token for RFC 7591 registration; in development one is generated.
     admin_token: str = ""
@@ -50,9 +61,22 @@ class AuthSettings(BaseSettings):
     key_rotation_days: float = 30.0
     max_consent_days: int = 365
 
+    @field_validator("eid_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, values: list[str]) -> list[str]:
+        # With HS* anyone holding the client secret could sign an ID token; `none` signs nothing.
+        refused = [v for v in values if v.lower() == "none" or v.upper().startswith("HS")]
+        if refused or not values:
+            raise ValueError(f"only asymmetric algorithms are accepted, not {refused}")
+        return values
+
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def eid_redirect_uri(self) -> str:
+        return self.issuer.rstrip("/") + "/signin/eid/callback"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

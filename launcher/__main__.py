@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -11,9 +13,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from types import FrameType
 
-from launcher.clients import write_auth_clients
+from launcher import eid
+from launcher.clients import (
+    CLIENTS_FILE,
+    DEMO_PLATFORM,
+    LauncherClient,
+    demo_redirect_uri,
+    platform_clients,
+    service_environment,
+    write_clients_file,
+)
 from launcher.population import write_auth_population
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings, load_settings
@@ -34,12 +46,13 @@ def _start(
     service: Service, environment: dict[str, str], log_dir: os.PathLike[str]
 ) -> subprocess.Popen[bytes]:
     log = open(os.path.join(log_dir, f"{service.name}.log"), "ab")  # noqa: SIM115 - the child owns it
+    inherited = {k: v for k, v in environment.items() if not k.startswith(service.withhold)}
     # A session of its own lets us signal the service and anything it spawned as one group.
     return subprocess.Popen(
         service.argv,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**environment, **service.environment},
+        env={**inherited, **service.environment},
         start_new_session=True,
     )
 
@@ -113,20 +126,16 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
         seed_if_missing(settings.data_dir, citizens=settings.citizens)
     except SeedMismatch as error:
         raise SystemExit(f"error: {error}") from None
-    # `make run` is the development platform: the test sign-in, the development identity
-    # header (the gateway turns it into a token from auth's development endpoint; GraphiQL
-    # starts with a seeded parent in it) and query plans in responses are on. Production
-    # deployments set their own environment.
-    environment = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
-    environment.setdefault("CITIZEN_ENV", "development")
+    environment = dict(
+        os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()), CITIZEN_ENV=settings.env
+    )
     environment.setdefault(
         "AUTH_POPULATION_FILE", str(write_auth_population(settings.data_dir).resolve())
     )
-    # Auth is given the operator's clients and the launcher's own (GraphiQL) in one file.
-    environment["AUTH_CLIENTS_FILE"] = str(
-        write_auth_clients(settings, environment.get("AUTH_CLIENTS_FILE")).resolve()
-    )
-    if environment["CITIZEN_ENV"] == "development":
+    if settings.env == "development":
+        # The test sign-in, the development identity header (the gateway turns it into a token
+        # from auth's development endpoint; GraphiQL starts with a seeded parent in it) and
+        # query plans in responses.
         environment.setdefault("GATEWAY_ENV", "development")
         auth = next(s for s in platform_services(settings) if s.name == "auth")
         environment.setdefault("GATEWAY_DEV_TOKEN_URL", auth.url(settings.host, "/dev/token"))
@@ -135,7 +144,63 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
             "GATEWAY_GRAPHIQL_DEFAULT_HEADERS", json.dumps({"x-citizen-dev-identity": demo})
         )
         environment.setdefault("GATEWAY_EXPOSE_QUERY_PLAN", "true")
+    else:
+        # None of that, whatever the shell says: a gateway in development mode would honour
+        # the development identity header of anyone who can reach it.
+        environment["GATEWAY_ENV"] = "production"
     return environment
+
+
+def _register_clients(
+    settings: LauncherSettings, services: list[Service], operator_file: str | None
+) -> list[LauncherClient]:
+    """Write the clients file of each auth server started; return the clients registered."""
+    clients = platform_clients(settings)
+    data_dir = settings.data_dir.resolve()
+    write_clients_file(
+        data_dir / CLIENTS_FILE, clients, Path(operator_file) if operator_file else None
+    )
+    if settings.env == "development":
+        return clients
+    auth = next(s for s in services if s.name == "auth")
+    standin = eid.standin_client(settings, auth.url(settings.host, ""))
+    write_clients_file(eid.standin_dir(settings) / eid.CLIENTS_FILE, [standin])
+    return [*clients, standin]
+
+
+def _with_credentials(services: list[Service], clients: list[LauncherClient]) -> list[Service]:
+    extra = service_environment(clients)
+    return [
+        dataclasses.replace(s, environment={**s.environment, **extra.get(s.name, {})})
+        for s in services
+    ]
+
+
+def _print_demo(settings: LauncherSettings, services: list[Service], demo: LauncherClient) -> None:
+    assert demo.secret is not None, "the demo platform is a confidential client"
+    by_name = {s.name: s for s in services}
+    command = [
+        "python3",
+        "examples/platform_flow.py",
+        "--auth",
+        by_name["auth"].url(settings.host, ""),
+        "--gateway",
+        by_name["gateway"].url(settings.host),
+        "--client-id",
+        demo.config.client_id,
+        "--client-secret",
+        demo.secret,
+        "--redirect-uri",
+        demo_redirect_uri(settings),
+    ]
+    print(
+        f"\nDemo platform (a third-party client; its secret is kept in "
+        f"{settings.data_dir / 'secrets'}):\n"
+        f"  client id      {demo.config.client_id}\n"
+        f"  client secret  {demo.secret}\n"
+        f"  try it         {shlex.join(command)}",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -143,6 +208,8 @@ def main() -> int:
     services = platform_services(settings)
     _check_ports(services, settings)
     environment = _prepare_data(settings)
+    clients = _register_clients(settings, services, environment.get("AUTH_CLIENTS_FILE"))
+    services = _with_credentials(services, clients)
     processes: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
@@ -154,7 +221,10 @@ def main() -> int:
             print(f"  {service.name:<20} healthy", flush=True)
         print(f"\nGraphiQL: {services[-1].url(settings.host)}", flush=True)
         for service in services:
-            print(f"  {service.name:<20} {service.url(settings.host)}", flush=True)
+            note = f"  ({service.note})" if service.note else ""
+            print(f"  {service.name:<20} {service.url(settings.host)}{note}", flush=True)
+        demo = next(c for c in clients if c.config.client_id == DEMO_PLATFORM)
+        _print_demo(settings, services, demo)
         print("ready (Ctrl-C stops)", flush=True)
         while True:
             for service, process in zip(services, processes, strict=True):

@@ -1,23 +1,42 @@
-"""The OAuth clients the launcher registers at the auth server, and the clients file it gives
-auth: the operator's own clients (`AUTH_CLIENTS_FILE`, if set) followed by the launcher's.
+"""The OAuth clients the launcher registers, merged with the operator's into the file auth reads.
 
-Every client the launcher needs is one entry of `launcher_clients`; a client id the operator's
-file already has is theirs, and the launcher's entry for it is left out.
+    AUTH_CLIENTS_FILE (the operator's, optional) ──┐
+    platform_clients(): the demo platform, GraphiQL ├─▶ <data dir>/auth-clients.json ──▶ auth
+                                                   ┘   (AUTH_CLIENTS_FILE of the auth service)
+
+A client the launcher registers gets a secret at the first run, kept in `<data dir>/secrets/`
+and never in the repository (clients files hold only its hash), and may hand its credentials
+to the services acting as it (`LauncherClient.environment`). A service that needs a client of
+its own (the gateway as a resource server, say) adds it to `platform_clients`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
-from auth.clients import TOKEN_EXCHANGE
+from auth.clients import (
+    TOKEN_EXCHANGE,
+    ClientConfigError,
+    ConfiguredClient,
+    hash_secret,
+    read_clients_file,
+)
 from gateway.graphiql import CALLBACK_PATH
 from launcher.settings import LauncherSettings
 
-AUTH_CLIENTS_FILE = "auth-clients.json"
+CLIENTS_FILE = "auth-clients.json"
+SECRETS_DIR = "secrets"
+DEMO_PLATFORM = "demo-platform"
+# The demo's redirect receiver (examples/platform_flow.py) listens here; redirect URIs are
+# compared exactly, so the port is fixed per base port.
+DEMO_REDIRECT_PORT_OFFSET = 3
 GRAPHIQL_CLIENT_ID = "graphiql"
 # GraphiQL asks for everything, account management included: it is the citizen account's own
 # app, where a developer explores the whole schema.
@@ -26,38 +45,101 @@ GRAPHIQL_SCOPE = " ".join(
 )
 
 
-def graphiql_client(gateway_url: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LauncherClient:
+    config: ConfiguredClient
+    secret: str | None  # None: a public client (an app in a browser), PKCE is its proof
+    # Variables giving the credentials to the services that act as this client, by service.
+    environment: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+def client_secret(data_dir: Path, client_id: str) -> str:
+    """The client's secret: made at the first run, read back at every later one."""
+    directory = data_dir / SECRETS_DIR
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / client_id
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def demo_redirect_uri(settings: LauncherSettings) -> str:
+    return f"http://{settings.host}:{settings.base_port + DEMO_REDIRECT_PORT_OFFSET}/callback"
+
+
+def demo_platform(settings: LauncherSettings) -> LauncherClient:
+    """A third-party platform to try the code flow with (examples/platform_flow.py)."""
+    secret = client_secret(settings.data_dir, DEMO_PLATFORM)
+    config = ConfiguredClient(
+        client_id=DEMO_PLATFORM,
+        client_name="Demo platform",
+        redirect_uris=[demo_redirect_uri(settings)],
+        token_endpoint_auth_method="client_secret_basic",
+        client_secret_sha256=hash_secret(secret),
+        purpose="Demo: show who you are and your income",
+        data_categories=["identity", "address", "income"],
+    )
+    return LauncherClient(config, secret)
+
+
+def graphiql_client(settings: LauncherSettings) -> LauncherClient:
     """GraphiQL on the gateway: a page with no secret to keep, so a first-party public client
     (PKCE is its proof), allowed to exchange its own tokens to act for someone. No refresh
     token: the page could only keep one where a script can read it."""
-    return {
-        "client_id": GRAPHIQL_CLIENT_ID,
-        "client_name": "GraphiQL on the gateway",
-        "redirect_uris": [gateway_url + CALLBACK_PATH],
-        "grant_types": ["authorization_code", TOKEN_EXCHANGE],
-        "token_endpoint_auth_method": "none",
-        "purpose": "Explore your own data, or the data of someone you act for",
-        "data_categories": list(CATEGORIES),
-        "first_party": True,
-    }
+    config = ConfiguredClient(
+        client_id=GRAPHIQL_CLIENT_ID,
+        client_name="GraphiQL on the gateway",
+        redirect_uris=[f"http://{settings.host}:{settings.base_port}{CALLBACK_PATH}"],
+        grant_types=["authorization_code", TOKEN_EXCHANGE],
+        token_endpoint_auth_method="none",
+        purpose="Explore your own data, or the data of someone you act for",
+        data_categories=list(CATEGORIES),
+        first_party=True,
+    )
+    return LauncherClient(config, None)
 
 
-def launcher_clients(settings: LauncherSettings) -> list[dict[str, Any]]:
-    return [graphiql_client(f"http://{settings.host}:{settings.base_port}")]
+def platform_clients(settings: LauncherSettings) -> list[LauncherClient]:
+    """Every client the launcher registers at the platform's auth server."""
+    return [demo_platform(settings), graphiql_client(settings)]
 
 
-def write_auth_clients(settings: LauncherSettings, operator_file: str | None) -> Path:
-    """Write the combined clients file into the data directory; return its path."""
-    operator: list[dict[str, Any]] = []
-    if operator_file:
-        try:
-            operator = json.loads(Path(operator_file).read_text())
-        except (OSError, ValueError) as error:
-            raise SystemExit(f"error: AUTH_CLIENTS_FILE {operator_file}: {error}") from None
-        if not isinstance(operator, list):
-            raise SystemExit(f"error: AUTH_CLIENTS_FILE {operator_file}: not a JSON list")
-    taken = {client.get("client_id") for client in operator if isinstance(client, dict)}
-    ours = [c for c in launcher_clients(settings) if c["client_id"] not in taken]
-    path = settings.data_dir / AUTH_CLIENTS_FILE
-    path.write_text(json.dumps([*operator, *ours], indent=2) + "\n")
-    return path
+def write_clients_file(
+    target: Path, clients: Sequence[LauncherClient], operator_file: Path | None = None
+) -> Path:
+    """Write the operator's clients (if any) and `clients` as one file for an auth server.
+
+    A client id in both is refused: which of the two the operator meant cannot be guessed."""
+    try:
+        operator = read_clients_file(operator_file) if operator_file else []
+    except ClientConfigError as error:
+        raise SystemExit(f"error: {error}") from None
+    ours = {client.config.client_id for client in clients}
+    clash = sorted(ours & {client.client_id for client in operator})
+    if clash:
+        raise SystemExit(
+            f"error: AUTH_CLIENTS_FILE {operator_file}: the launcher registers {clash} itself; "
+            "give your client another client_id"
+        )
+    entries = [
+        client.model_dump(mode="json", exclude_none=True)
+        for client in [*operator, *(c.config for c in clients)]
+    ]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_text(json.dumps(entries, indent=2) + "\n")
+    partial.replace(target)
+    return target
+
+
+def service_environment(clients: Sequence[LauncherClient]) -> dict[str, dict[str, str]]:
+    """What each service is told about the clients it acts as, by service name."""
+    merged: dict[str, dict[str, str]] = {}
+    for client in clients:
+        for service, variables in client.environment.items():
+            merged.setdefault(service, {}).update(variables)
+    return merged

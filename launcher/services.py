@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from launcher.clients import GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
+from launcher import eid
+from launcher.clients import CLIENTS_FILE, GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
+from launcher.population import AUTH_POPULATION_FILE
 from launcher.settings import LauncherSettings
 
 # The agency subgraphs in start order; each is `python -m subgraphs.<name>` on base_port + 101...
@@ -24,6 +26,10 @@ class Service:
     health_path: str = "/health"
     public_path: str = "/"
     environment: Mapping[str, str] = field(default_factory=dict)  # on top of the launcher's
+    # Prefixes of the launcher's variables this service is not given (what it needs of those
+    # is in `environment`).
+    withhold: tuple[str, ...] = ()
+    note: str = ""  # printed after its URL
 
     def url(self, host: str, path: str | None = None) -> str:
         return f"http://{host}:{self.port}{self.public_path if path is None else path}"
@@ -35,7 +41,10 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     The trust chain is wired here: the gateway verifies the auth server's tokens (found
     through its discovery document, revocations polled from it) and signs an identity token
     for every subgraph request; the subgraphs check those against the gateway's JWKS, which
-    they fetch when the first request arrives (the gateway starts after them)."""
+    they fetch when the first request arrives (the gateway starts after them). In production
+    the eID stand-in starts before auth, which signs citizens in through it. Auth reads the
+    clients file the launcher writes; credentials the services use come from the clients the
+    launcher registers (launcher/clients.py), added when it starts them."""
     host = settings.host
     supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
@@ -52,18 +61,24 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     ]
     auth_port = settings.base_port + 1
     issuer = f"http://{host}:{auth_port}"
+    data_dir = settings.data_dir.resolve()
     # The supergraph names fixed ports; the gateway is told where the subgraphs are this time.
     # `consent` is the auth server's subgraph.
     subgraph_urls = {agency.name: agency.url(host) for agency in agencies}
     subgraph_urls["consent"] = f"http://{host}:{auth_port}/graphql"
     return [
         *agencies,
+        *([_eid_standin(settings, gateway_jwks)] if settings.env == "production" else []),
         Service(
             name="auth",
             argv=(sys.executable, "-m", "auth", "--host", host, "--port", str(auth_port)),
             port=auth_port,
             public_path="/.well-known/openid-configuration",
-            environment={"AUTH_ISSUER": issuer, "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks},
+            environment={
+                "AUTH_ISSUER": issuer,
+                "AUTH_CLIENTS_FILE": str(data_dir / CLIENTS_FILE),
+                "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks,
+            },
         ),
         Service(
             name="gateway",
@@ -86,10 +101,33 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 "GATEWAY_AUDIENCE": "citizen-account",
                 "GATEWAY_REVOCATION_POLL_URL": f"{issuer}/revocations",
                 "GATEWAY_POLICY_HOOK": "auth.policies:decide",
-                "GATEWAY_IDENTITY_KEY_DIR": str(settings.data_dir.resolve() / "gateway-keys"),
+                "GATEWAY_IDENTITY_KEY_DIR": str(data_dir / "gateway-keys"),
                 # GraphiQL signs in at auth as the client launcher/clients.py registers.
                 "GATEWAY_GRAPHIQL_CLIENT_ID": GRAPHIQL_CLIENT_ID,
                 "GATEWAY_GRAPHIQL_SCOPE": GRAPHIQL_SCOPE,
             },
         ),
     ]
+
+
+def _eid_standin(settings: LauncherSettings, gateway_jwks: str) -> Service:
+    """Production signs citizens in through an eID: on one machine a second auth server, in
+    development mode and on data of its own, stands in for it (launcher/eid.py). It knows the
+    same people, and none of the operator's AUTH_* settings (database, clients, Redis)."""
+    port = eid.standin_port(settings)
+    return Service(
+        name="eid",
+        argv=(sys.executable, "-m", "auth", "--host", settings.host, "--port", str(port)),
+        port=port,
+        public_path="/.well-known/openid-configuration",
+        environment={
+            "CITIZEN_ENV": "development",
+            "CITIZEN_DATA_DIR": str(eid.standin_dir(settings)),
+            "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks,
+            "AUTH_ISSUER": eid.standin_issuer(settings),
+            "AUTH_CLIENTS_FILE": str(eid.standin_dir(settings) / eid.CLIENTS_FILE),
+            "AUTH_POPULATION_FILE": str(settings.data_dir.resolve() / AUTH_POPULATION_FILE),
+        },
+        withhold=("AUTH_",),
+        note="a stand-in for the national eID: its test sign-in proves nobody's identity",
+    )

@@ -1,8 +1,9 @@
-"""Settings of the launcher: where data lives and which ports the services take."""
+"""Settings of the launcher: the profile, where data lives and which ports the services take."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class LauncherSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CITIZEN_", env_file=".env", extra="ignore")
 
+    # development: the test sign-in, the development identity and query plans (`make run`).
+    # production: none of them; citizens sign in through an eID, on one machine a stand-in.
+    env: Literal["development", "production"] = "development"
     data_dir: Path = Path(".data")
     host: str = "127.0.0.1"
     base_port: int = 4000

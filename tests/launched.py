@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 
+from launcher.clients import DEMO_REDIRECT_PORT_OFFSET
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings
 
@@ -39,7 +40,8 @@ class Launcher:
             PYTHONUNBUFFERED="1",
             **environment,
         )
-        self.services = platform_services(LauncherSettings(base_port=base_port))
+        profile = environment.get("CITIZEN_ENV", "development")
+        self.services = platform_services(LauncherSettings(base_port=base_port, env=profile))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "launcher"],
             cwd=ROOT,
@@ -97,14 +99,13 @@ class Launcher:
 
 
 def processes_of(data_dir: Path) -> list[psutil.Process]:
-    """Live processes started for this data dir (the launcher hands it to every service)."""
+    """Live processes started for this data dir (the launcher hands it, or a folder in it as
+    the eID stand-in's, to every service)."""
     found = []
     for process in psutil.process_iter():
         try:
-            if (
-                process.environ().get("CITIZEN_DATA_DIR") == str(data_dir)
-                and process.status() != psutil.STATUS_ZOMBIE
-            ):
+            given = Path(process.environ().get("CITIZEN_DATA_DIR", "/nonexistent"))
+            if given.is_relative_to(data_dir) and process.status() != psutil.STATUS_ZOMBIE:
                 found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
@@ -112,10 +113,12 @@ def processes_of(data_dir: Path) -> list[psutil.Process]:
 
 
 def free_base_port() -> int:
-    """A base port whose every service port (base, base+1, base+101...) is free."""
+    """A base port whose every service port in either profile (base, base+1, base+2,
+    base+101...) and the demo platform's redirect port are free."""
     for _ in range(100):
         base = random.randrange(20_000, 60_000, 10)
-        ports = [s.port for s in platform_services(LauncherSettings(base_port=base))]
+        settings = LauncherSettings(base_port=base, env="production")
+        ports = [s.port for s in platform_services(settings)] + [base + DEMO_REDIRECT_PORT_OFFSET]
         if all(_port_free(port) for port in ports):
             return base
     raise RuntimeError("no free port range")

@@ -56,7 +56,15 @@ def test_dynamic_registration_behind_the_admin_credential(auth_server: RunningAu
 
 def test_production_has_no_test_sign_in(tmp_path: Path, gateway: TestGateway) -> None:
     port = free_port()
-    settings = make_settings(tmp_path, port, CITIZEN_ENV="production", admin_token="")
+    settings = make_settings(
+        tmp_path,
+        port,
+        CITIZEN_ENV="production",
+        admin_token="",
+        eid_issuer="https://eid.invalid",
+        eid_client_id="citizen-account",
+        eid_client_secret="eid-secret-for-tests",
+    )
     app = create_app(settings, gateway=gateway_trust(gateway))
     with serve(app, port) as url:
         import httpx
@@ -75,6 +83,8 @@ def test_production_has_no_test_sign_in(tmp_path: Path, gateway: TestGateway) ->
                     "code_challenge_method": "S256",
                 },
             )
-            assert page.status_code == 503
+            # Production signs citizens in only through the eID.
+            assert page.status_code == 303
+            assert page.headers["location"].startswith("/signin/eid?return_to=")
             assert http.post("/register", json={}).status_code == 401
     assert not (tmp_path / "auth-admin-token").exists()

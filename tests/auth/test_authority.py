@@ -92,7 +92,14 @@ def test_there_is_no_development_endpoint_in_production(
     tmp_path: Path, gateway: TestGateway
 ) -> None:
     port = free_port()
-    settings = make_settings(tmp_path, port, CITIZEN_ENV="production")
+    settings = make_settings(
+        tmp_path,
+        port,
+        CITIZEN_ENV="production",
+        eid_issuer="https://eid.invalid",
+        eid_client_id="citizen-account",
+        eid_client_secret="eid-secret-for-tests",
+    )
     with serve(create_app(settings, gateway=gateway_trust(gateway)), port) as url:
         answer = httpx.post(f"{url}/dev/token", data={"personal_id": ANNA})
     assert answer.status_code == 404

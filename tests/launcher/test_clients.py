@@ -1,29 +1,109 @@
-"""The clients file the launcher gives auth: the operator's clients and GraphiQL's, which auth
-accepts as a first-party public client whose origin is the gateway's; and the gateway told to
-sign in as it."""
+"""The clients file the launcher writes for the auth server: the operator's clients and the
+launcher's own, merged; secrets made once and kept in the data dir."""
 
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
 
 from auth.app import browser_app_origins
-from auth.clients import read_clients_file
+from auth.clients import hash_secret, read_clients_file
 from gateway.graphiql import sign_in_from
 from gateway.settings import GatewaySettings
-from launcher.clients import write_auth_clients
+from launcher.clients import (
+    DEMO_PLATFORM,
+    LauncherClient,
+    client_secret,
+    demo_platform,
+    platform_clients,
+    service_environment,
+    write_clients_file,
+)
+from launcher.eid import standin_client
 from launcher.services import platform_services
 from launcher.settings import LauncherSettings
+
+
+def operator_file(path: Path, client_id: str = "bank") -> Path:
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "client_id": client_id,
+                    "client_name": "Example Bank",
+                    "redirect_uris": ["https://bank.example/callback"],
+                    "client_secret_sha256": hash_secret("bank-secret"),
+                    "purpose": "Mortgage application",
+                    "data_categories": ["income"],
+                }
+            ]
+        )
+    )
+    return path
+
+
+def test_the_operators_clients_and_the_launchers_make_one_file(tmp_path: Path) -> None:
+    settings = LauncherSettings(data_dir=tmp_path, base_port=5000)
+    clients = platform_clients(settings)
+    target = write_clients_file(
+        tmp_path / "auth-clients.json", clients, operator_file(tmp_path / "mine.json")
+    )
+    merged = {client.client_id: client for client in read_clients_file(target)}
+    assert list(merged) == ["bank", DEMO_PLATFORM, "graphiql"]
+    demo = merged[DEMO_PLATFORM]
+    assert demo.redirect_uris == ["http://127.0.0.1:5003/callback"]
+    assert not demo.first_party and set(demo.data_categories) >= {"identity", "income"}
+    # The file holds the hash; the secret stays in the data dir, the same at every run.
+    secret = clients[0].secret
+    assert secret is not None
+    assert demo.client_secret_sha256 == hash_secret(secret)
+    assert secret not in target.read_text()
+    assert demo_platform(settings).secret == secret
+    path = tmp_path / "secrets" / DEMO_PLATFORM
+    assert path.read_text() == secret and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_client_id_the_launcher_registers_is_refused_in_the_operators_file(
+    tmp_path: Path,
+) -> None:
+    clients = platform_clients(LauncherSettings(data_dir=tmp_path))
+    mine = operator_file(tmp_path / "mine.json", client_id=DEMO_PLATFORM)
+    with pytest.raises(SystemExit, match=f"AUTH_CLIENTS_FILE {mine}: .*'{DEMO_PLATFORM}'"):
+        write_clients_file(tmp_path / "auth-clients.json", clients, mine)
+
+
+def test_a_broken_operators_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "mine.json"
+    broken.write_text('{"not": "a list"}')
+    with pytest.raises(SystemExit, match=f"AUTH_CLIENTS_FILE {broken}"):
+        write_clients_file(tmp_path / "auth-clients.json", [], broken)
+
+
+def test_services_are_told_the_credentials_of_the_clients_they_act_as(tmp_path: Path) -> None:
+    settings = LauncherSettings(data_dir=tmp_path, base_port=5000, env="production")
+    standin = standin_client(settings, "http://127.0.0.1:5001")
+    assert standin.config.redirect_uris == ["http://127.0.0.1:5001/signin/eid/callback"]
+    assert standin.config.first_party
+    extra = LauncherClient(standin.config, "s", {"auth": {"AUTH_OTHER": "x"}, "gateway": {}})
+    environment = service_environment([standin, extra])
+    assert environment["auth"] == {
+        "AUTH_EID_ISSUER": "http://127.0.0.1:5002",
+        "AUTH_EID_CLIENT_ID": "citizen-account",
+        "AUTH_EID_CLIENT_SECRET": client_secret(tmp_path / "eid-standin", "citizen-account"),
+        "AUTH_OTHER": "x",
+    }
+    assert environment["gateway"] == {}
 
 
 def test_graphiql_is_a_first_party_public_client_at_the_gateways_callback(
     tmp_path: Path,
 ) -> None:
     settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
-    (client,) = read_clients_file(write_auth_clients(settings, None))
-    assert client.client_id == "graphiql"
+    written = write_clients_file(tmp_path / "clients.json", platform_clients(settings))
+    client = next(c for c in read_clients_file(written) if c.client_id == "graphiql")
     assert client.redirect_uris == ["http://127.0.0.1:5000/graphql/signin/callback"]
     assert client.token_endpoint_auth_method == "none" and client.client_secret_sha256 is None
     assert client.first_party and not client.resource_server
@@ -33,33 +113,17 @@ def test_graphiql_is_a_first_party_public_client_at_the_gateways_callback(
     assert browser_app_origins([client]) == {"http://127.0.0.1:5000"}
 
 
-def test_the_operators_clients_come_first_and_keep_their_ids(tmp_path: Path) -> None:
-    operator = [
-        {"client_id": "bank", "client_name": "Bank", "redirect_uris": ["https://b.example/cb"]},
-        {"client_id": "graphiql", "client_name": "Their own", "redirect_uris": ["https://x/cb"]},
-    ]
-    (tmp_path / "theirs.json").write_text(json.dumps(operator))
-    settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
-    written = write_auth_clients(settings, str(tmp_path / "theirs.json"))
-    assert json.loads(written.read_text()) == operator
-
-
-@pytest.mark.parametrize("content", ["{not json", '{"client_id": "bank"}'])
-def test_an_unreadable_operator_file_stops_the_start(tmp_path: Path, content: str) -> None:
-    (tmp_path / "theirs.json").write_text(content)
-    settings = LauncherSettings(data_dir=tmp_path)
-    with pytest.raises(SystemExit, match=r"AUTH_CLIENTS_FILE .*theirs\.json"):
-        write_auth_clients(settings, str(tmp_path / "theirs.json"))
-
-
 def test_the_gateway_signs_in_at_auth_as_graphiql(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = {s.name: s for s in platform_services(LauncherSettings(base_port=5000))}
+    settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
+    services = {s.name: s for s in platform_services(settings)}
     for name, value in services["gateway"].environment.items():
         monkeypatch.setenv(name, value)
     sign_in = sign_in_from(GatewaySettings())
     assert sign_in is not None
     assert sign_in.issuer == services["auth"].environment["AUTH_ISSUER"]
     assert sign_in.client_id == "graphiql"
-    assert {"openid", "identity:read", "family:read"} <= set(sign_in.scope.split())
+    assert {"openid", "identity:read", "family:read", "account:manage"} <= set(
+        sign_in.scope.split()
+    )

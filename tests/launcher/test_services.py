@@ -39,3 +39,21 @@ def test_the_gateway_is_told_where_every_subgraph_of_the_supergraph_is(
         **{name: f"http://127.0.0.1:{services[name].port}/graphql" for name in AGENCIES},
         "consent": "http://127.0.0.1:5001/graphql",
     }
+
+
+def test_production_adds_a_stand_in_eid_on_data_of_its_own(tmp_path: Path) -> None:
+    """The stand-in is a second auth server in development mode (its test sign-in plays the
+    eID) on base + 2; it gets none of the operator's AUTH_* settings, only its own."""
+    settings = LauncherSettings(base_port=5000, data_dir=tmp_path, env="production")
+    services = {s.name: s for s in platform_services(settings)}
+    assert list(services) == [*AGENCIES, "eid", "auth", "gateway"]
+    eid = services["eid"]
+    assert eid.port == 5002 and eid.argv[1:3] == ("-m", "auth")
+    assert eid.withhold == ("AUTH_",) and "stand-in" in eid.note
+    assert eid.environment["CITIZEN_ENV"] == "development"
+    assert eid.environment["CITIZEN_DATA_DIR"] == str(tmp_path / "eid-standin")
+    assert eid.environment["AUTH_ISSUER"] == "http://127.0.0.1:5002"
+    assert eid.environment["AUTH_POPULATION_FILE"] == str(tmp_path / "auth-population.sqlite3")
+    assert services["auth"].environment["AUTH_CLIENTS_FILE"] == str(tmp_path / "auth-clients.json")
+    development = platform_services(LauncherSettings(base_port=5000, data_dir=tmp_path))
+    assert "eid" not in {s.name for s in development}
