@@ -4,9 +4,10 @@ as themselves, acts for a child in their care (token exchange) and runs it again
 is nobody; a delegate acts for a principal whose mandate they accepted; and no token is ever in
 the page's storage or cookies.
 
-The platform runs in the `PROFILE` below; the production profile (a stand-in national eID
-instead of the test sign-in) needs only that line changed, and `_sign_in_as` taught its page if
-it differs.
+The platform runs in the production profile (`PROFILE`): the sign-in goes through the
+stand-in national eID the launcher starts (a second auth server whose test sign-in lists the
+seeded citizens), so this is the whole production path; with `CITIZEN_ENV=development` the
+same tests also check the development identity header.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.trust_chain.people import People, find_people
 
 pytestmark = pytest.mark.slow
 
-PROFILE = {"CITIZEN_ENV": "development"}
+PROFILE = {"CITIZEN_ENV": "production"}
 READY_SECONDS = 120
 QUERY = "{ me { personalId name { given } } }"
 EDITOR = "document.querySelector('.graphiql-query-editor .CodeMirror')"
