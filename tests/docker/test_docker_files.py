@@ -21,8 +21,20 @@ _COMPOSE = _ROOT / "docker" / "compose.yaml"
 _DOCKERFILE = _ROOT / "docker" / "Dockerfile"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Refuses a key given twice in one mapping, as docker compose does (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # Keys as written, before `<<` merges in others (which those written may override).
+        keys = [key.value for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
+        repeated = {key for key in keys if keys.count(key) > 1}
+        assert not repeated, f"{sorted(repeated)} given twice at line {node.start_mark.line + 1}"
+        return super().construct_mapping(node, deep=deep)
+
+
 def _services() -> dict[str, dict[str, Any]]:
-    services: dict[str, dict[str, Any]] = yaml.safe_load(_COMPOSE.read_text())["services"]
+    compose = yaml.load(_COMPOSE.read_text(), Loader=_StrictLoader)
+    services: dict[str, dict[str, Any]] = compose["services"]
     return services
 
 
