@@ -230,7 +230,5 @@ def from_environment() -> DisclosureLog:
 
 def __getattr__(name: str) -> Any:
     if name == "record":
-        hook = from_environment().record
-        globals()["record"] = hook  # later imports find it directly
-        return hook
+        return from_environment().record
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from auth import disclosures as hook_module
 from auth.disclosures import (
     DisclosureLog,
     DisclosureLogError,
@@ -228,7 +227,6 @@ def test_a_gateway_with_the_hook_and_without_its_settings_does_not_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CITIZEN_DISCLOSURE_URL", raising=False)
-    monkeypatch.delitem(hook_module.__dict__, "record", raising=False)
     settings = GatewaySettings(
         disclosure_subject="Person.id", disclosure_hook="auth.disclosures:record"
     )
