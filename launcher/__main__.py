@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from types import FrameType
 
+from launcher.clients import CLIENTS_FILE, gateway_secret, write_clients
 from launcher.population import write_auth_population
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings, load_settings
@@ -117,6 +118,13 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
     # starts with a seeded parent in it) and query plans in responses are on. Production
     # deployments set their own environment.
     environment = dict(os.environ, CITIZEN_DATA_DIR=str(settings.data_dir.resolve()))
+    # The auth server reads the combined file (services.py): the user's clients and the
+    # gateway's, whose secret the gateway reads from the data dir.
+    write_clients(
+        settings.data_dir / CLIENTS_FILE,
+        gateway_secret(settings.data_dir),
+        environment.get("AUTH_CLIENTS_FILE"),
+    )
     environment.setdefault("CITIZEN_ENV", "development")
     environment.setdefault(
         "AUTH_POPULATION_FILE", str(write_auth_population(settings.data_dir).resolve())

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from launcher.clients import CLIENTS_FILE, GATEWAY_CLIENT_ID, GATEWAY_SECRET_FILE
 from launcher.settings import LauncherSettings
 
 # The agency subgraphs in start order; each is `python -m subgraphs.<name>` on base_port + 101...
@@ -34,8 +35,12 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     The trust chain is wired here: the gateway verifies the auth server's tokens (found
     through its discovery document, revocations polled from it) and signs an identity token
     for every subgraph request; the subgraphs check those against the gateway's JWKS, which
-    they fetch when the first request arrives (the gateway starts after them)."""
+    they fetch when the first request arrives (the gateway starts after them). Every response
+    disclosing a citizen's data to anyone else is recorded at the auth server's access log
+    first, the gateway signing in there as a resource-server client (the clients file and its
+    secret are written into the data dir at start: launcher/clients.py)."""
     host = settings.host
+    data_dir = settings.data_dir.resolve()
     supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
     gateway_jwks = f"http://{host}:{gateway_port}/.well-known/jwks.json"
@@ -62,7 +67,11 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
             argv=(sys.executable, "-m", "auth", "--host", host, "--port", str(auth_port)),
             port=auth_port,
             public_path="/.well-known/openid-configuration",
-            environment={"AUTH_ISSUER": issuer, "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks},
+            environment={
+                "AUTH_ISSUER": issuer,
+                "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks,
+                "AUTH_CLIENTS_FILE": str(data_dir / CLIENTS_FILE),
+            },
         ),
         Service(
             name="gateway",
@@ -85,7 +94,12 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 "GATEWAY_AUDIENCE": "citizen-account",
                 "GATEWAY_REVOCATION_POLL_URL": f"{issuer}/revocations",
                 "GATEWAY_POLICY_HOOK": "auth.policies:decide",
-                "GATEWAY_IDENTITY_KEY_DIR": str(settings.data_dir.resolve() / "gateway-keys"),
+                "GATEWAY_IDENTITY_KEY_DIR": str(data_dir / "gateway-keys"),
+                "GATEWAY_DISCLOSURE_SUBJECT": "Citizen.personalId",
+                "GATEWAY_DISCLOSURE_HOOK": "auth.disclosures:record",
+                "CITIZEN_DISCLOSURE_URL": f"{issuer}/access-log/disclosures",
+                "CITIZEN_DISCLOSURE_CLIENT_ID": GATEWAY_CLIENT_ID,
+                "CITIZEN_DISCLOSURE_CLIENT_SECRET_FILE": str(data_dir / GATEWAY_SECRET_FILE),
             },
         ),
     ]

@@ -39,7 +39,7 @@ class Launcher:
             PYTHONUNBUFFERED="1",
             **environment,
         )
-        self.services = platform_services(LauncherSettings(base_port=base_port))
+        self.services = platform_services(LauncherSettings(base_port=base_port, data_dir=data_dir))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "launcher"],
             cwd=ROOT,

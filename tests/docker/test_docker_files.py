@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from auth.disclosures import DisclosureLogSettings
 from auth.settings import AuthSettings
 from gateway.settings import GatewaySettings
 from gateway.supergraph import parse_supergraph
@@ -45,6 +46,7 @@ def _known_variables() -> set[str]:
         names |= set(aliases) if aliases else {"AUTH_" + name.upper()}
     names |= {"CITIZEN_" + name.upper() for name in AgencySettings.model_fields}
     names |= {GATEWAY_ENV_PREFIX + name.upper() for name in GatewayTrust.model_fields}
+    names |= {"CITIZEN_DISCLOSURE_" + name.upper() for name in DisclosureLogSettings.model_fields}
     return names
 
 
@@ -84,7 +86,7 @@ def test_dependencies_name_defined_services() -> None:
 
 def test_no_secret_is_written_in_the_compose_file() -> None:
     text = _COMPOSE.read_text()
-    for variable in ("POSTGRES_PASSWORD", "AUTH_ADMIN_TOKEN"):
+    for variable in ("POSTGRES_PASSWORD", "AUTH_ADMIN_TOKEN", "CITIZEN_DISCLOSURE_CLIENT_SECRET"):
         assert re.search(rf"{variable}: \$\{{{variable}:\?", text), variable
 
 
