@@ -9,13 +9,16 @@
     GATEWAY_DISCLOSURE_HOOK(claims, disclosures, trace id)                    awaited before
                                                                               the response leaves
 
-Personal data is what `@requiresScopes` protects. A non-null leaf of the response whose path
-meets such a requirement (on the field, its parent type, its return type or an interface
-field it implements), counted from the nearest enclosing subject object, belongs to that
-subject, named by its key. A scoped value that shows nothing of the subject below it counts
-at its own path: an empty list, an object of which only `__typename` or another subject was
-selected (`children` of a parent, when the children's own fields belong to the children).
-Paths are field names joined by dots, relative to the subject, without list indices.
+Personal data is what `@requiresScopes` protects. A leaf of the response whose path meets
+such a requirement (on the field, its parent type, its return type or an interface field it
+implements), counted from the nearest enclosing subject object, belongs to that subject,
+named by its key. A scoped value that shows nothing of the subject below it counts at its
+own path: an empty list, an object of which only `__typename` or another subject was
+selected (`children` of a parent, when the children's own fields belong to the children),
+and null, which tells the reader there is none (no income, no spouse) — unless an error
+explains the null (a denied field, FORBIDDEN, a failed fetch, a propagated null): then
+nothing was disclosed there. Paths are field names joined by dots, relative to the subject,
+without list indices.
 
 Fail closed: a subject object with something to attribute but no key, a hook that raises,
 returns something that is not awaitable, or takes longer than GATEWAY_DISCLOSURE_TIMEOUT,
@@ -177,14 +180,16 @@ class Disclosures:
         root_type: str,
         data: Mapping[str, Any],
         merged: Mapping[str, Any],
+        errors: Sequence[Mapping[str, Any]],
         claims: Mapping[str, Any] | None,
         scopes: frozenset[str],
         trace_id: str | None,
     ) -> None:
-        """Call the hook with what `data` (the shaped response) discloses; `merged` (what the
-        subgraphs answered) holds the hidden keys. Raises DisclosureUnavailable."""
+        """Call the hook with what `data` (the shaped response, with `errors`) discloses;
+        `merged` (what the subgraphs answered) holds the hidden keys. Raises
+        DisclosureUnavailable."""
         try:
-            disclosures = self.disclosures(shaped, root_type, data, merged, scopes)
+            disclosures = self.disclosures(shaped, root_type, data, merged, errors, scopes)
         except DisclosureUnavailable as error:
             _log.error("refusing a response: %s", error)
             raise
@@ -202,9 +207,10 @@ class Disclosures:
         root_type: str,
         data: Mapping[str, Any],
         merged: Mapping[str, Any],
+        errors: Sequence[Mapping[str, Any]],
         scopes: frozenset[str],
     ) -> list[Disclosure]:
-        walk = _Walk(self)
+        walk = _Walk(self, errors)
         walk.walk_object(shaped, root_type, data, merged, None, "", ())
         return [
             Disclosure(subject, tuple(sorted(paths)), _scopes_held(requirements, scopes))
@@ -258,11 +264,18 @@ class Disclosures:
 
 class _Walk:
     """One response's walk: the shaped response for what was shown, the merged data beside
-    it for the hidden keys and runtime types."""
+    it for the hidden keys and runtime types, the errors for the nulls they explain."""
 
-    def __init__(self, stage: Disclosures) -> None:
+    def __init__(self, stage: Disclosures, errors: Sequence[Mapping[str, Any]]) -> None:
         self.stage = stage
         self.found: dict[str, tuple[set[str], set[Requirement]]] = {}
+        # Every prefix of an error's path: a null there is the error's, not an answer.
+        self.explained: set[tuple[str | int, ...]] = set()
+        for error in errors:
+            path = error.get("path")
+            if isinstance(path, list):
+                self.explained.update(tuple(path[:end]) for end in range(1, len(path) + 1))
+        self.where: list[str | int] = []  # the response path being walked, indices included
 
     def walk_object(
         self,
@@ -283,14 +296,20 @@ class _Walk:
         attributed = False
         for entry in self.stage.entries(selection_set, type_name):
             value = shown.get(entry.response_key)
-            if value is None:
+            requirements = inherited + entry.requirements if entry.requirements else inherited
+            if value is None and (
+                not requirements
+                or subject is None
+                or (*self.where, entry.response_key) in self.explained
+            ):
                 continue
             path = f"{prefix}.{entry.name}" if prefix else entry.name
-            requirements = inherited + entry.requirements if entry.requirements else inherited
             below = False
-            if entry.selection_set is not None:
+            if value is not None and entry.selection_set is not None:
                 inner = merged.get(entry.response_key) if merged is not None else None
+                self.where.append(entry.response_key)
                 below = self.walk_value(entry, value, inner, subject, path, requirements)
+                self.where.pop()
             if requirements and subject is not None and not below:
                 self.attribute(subject, path, requirements)
                 below = True
@@ -314,7 +333,9 @@ class _Walk:
             for index, item in enumerate(shown):
                 if item is not None:
                     inner = merged_items[index] if index < len(merged_items) else None
+                    self.where.append(index)
                     below = self.walk_value(entry, item, inner, subject, path, requirements)
+                    self.where.pop()
                     attributed = attributed or below
             return attributed
         runtime = entry.type_name

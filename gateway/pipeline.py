@@ -287,6 +287,7 @@ class Gateway:
                 planned.operation.root_type,
                 data,
                 state.data,
+                state.errors,
                 caller.claims,
                 caller.scopes,
                 trace_id,

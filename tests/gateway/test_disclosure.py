@@ -159,10 +159,21 @@ async def test_no_hook_call_when_nothing_scoped_is_disclosed(
 ) -> None:
     status, body = await _ask(gw, issuer, "{ version me { nickname friend { nickname } } }")
     assert status == 200 and "errors" not in body
-    # Null is not a disclosure: Cleo has no email.
-    status, body = await _ask(gw, issuer, '{ node(id: "3") { ... on Person { email } } }')
-    assert body == {"data": {"node": {"email": None}}}
     assert HOOK.calls == []
+
+
+async def test_a_scoped_null_tells_there_is_none_unless_an_error_explains_it(
+    gw: GatewayClient, issuer: TestIssuer, fed: Federation
+) -> None:
+    # Cleo has no email: the answer says so.
+    disclosures = await _disclosed(gw, issuer, '{ node(id: "3") { ... on Person { email } } }')
+    assert disclosures == [Disclosure("3", ("email",), frozenset({"email:read"}))]
+    HOOK.reset()
+    # Ada's email could not be read: the null is the error's, and nothing was disclosed.
+    fed.subgraphs["people"].fault = Fault.error_at(["me", "email"], "no", code="FORBIDDEN")
+    status, body = await _ask(gw, issuer, "{ me { email name { given } } }")
+    assert status == 200 and body["data"] == {"me": {"email": None, "name": {"given": "Ada"}}}
+    assert HOOK.calls[0][1] == [Disclosure("1", ("name.given",), frozenset({"identity:read"}))]
 
 
 async def test_denied_fields_are_not_recorded(gw: GatewayClient, issuer: TestIssuer) -> None:
@@ -223,6 +234,7 @@ async def test_a_list_of_subjects_gives_one_disclosure_each(
     assert disclosures == [
         Disclosure("1", ("email",), frozenset({"email:read"})),
         Disclosure("2", ("email",), frozenset({"email:read"})),
+        Disclosure("3", ("email",), frozenset({"email:read"})),
     ]
 
 
@@ -244,9 +256,10 @@ async def test_a_nested_subject_owns_its_fields_and_the_relation_is_its_parents(
     status, body = await _ask(gw, issuer, "{ me { children { name { given } income { total } } } }")
     assert status == 200
     assert body == {"data": {"me": {"children": [{"name": {"given": "Cleo"}, "income": None}]}}}
+    # Cleo's income is null: that she has none is hers too.
     assert HOOK.calls[0][1] == [
         Disclosure("1", ("children",), frozenset({"family:read"})),
-        Disclosure("3", ("name.given",), frozenset({"identity:read"})),
+        Disclosure("3", ("income", "name.given"), frozenset({"identity:read", "income:read"})),
     ]
 
 
