@@ -31,7 +31,7 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.errors import ConfigurationError, DisclosureUnavailable, PlanningError, SupergraphError
@@ -148,29 +148,26 @@ class Disclosures:
                 items.append(InlineFragment(item.type_condition, inner))
             elif item.selection_set is not None and not item.name.startswith("__"):
                 returned = self.types[type_name].fields[item.name].type_name
-                items.append(Field(
-                    item.response_key,
-                    item.name,
-                    item.arguments,
-                    item.variables,
-                    self.with_keys(item.selection_set, returned),
-                ))  # fmt: skip
+                items.append(
+                    replace(item, selection_set=self.with_keys(item.selection_set, returned))
+                )
             else:
                 items.append(item)
-        if type_name == self.subject or type_name in self.abstract_holders:
-            present = selection_set.collect_fields(self.subject, self.possible).get(self.key)
-            if present is None:
-                items.append(
-                    self._key_field
-                    if type_name == self.subject
-                    else InlineFragment(self.subject, SelectionSet((self._key_field,)))
-                )
-            elif present.name != self.key or present.arguments:
-                raise PlanningError(
-                    f"the response key {self.key!r} on {self.subject} is reserved for its "
-                    f"field {self.key}, which names whose data the response discloses"
-                )
-        return SelectionSet(tuple(items))
+        keyed = SelectionSet(tuple(items))
+        if type_name != self.subject and type_name not in self.abstract_holders:
+            return keyed
+        present = keyed.collect_fields(self.subject, self.possible).get(self.key)
+        if present is None:
+            key: Selection = self._key_field
+            if type_name != self.subject:
+                key = InlineFragment(self.subject, SelectionSet((self._key_field,)))
+            return SelectionSet((*items, key))
+        if present.name != self.key or present.arguments:
+            raise PlanningError(
+                f"the response key {self.key!r} on {self.subject} is reserved for its "
+                f"field {self.key}, which names whose data the response discloses"
+            )
+        return keyed
 
     # -- per request ---------------------------------------------------------------------
 

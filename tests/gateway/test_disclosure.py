@@ -282,7 +282,7 @@ async def test_one_subject_met_twice_is_one_disclosure(
 
 
 async def test_subjects_under_an_interface_and_a_union(
-    gw: GatewayClient, issuer: TestIssuer
+    gw: GatewayClient, issuer: TestIssuer, fed: Federation
 ) -> None:
     status, body = await _ask(
         gw,
@@ -305,6 +305,12 @@ async def test_subjects_under_an_interface_and_a_union(
         Disclosure("1", ("email", "name.given"), frozenset({"email:read", "identity:read"})),
         Disclosure("2", ("name.given",), frozenset({"identity:read"})),
     ]
+    # The key is asked for once per object that may be a Person, and only there.
+    [request] = fed.subgraphs["people"].requests
+    assert request["query"] == (
+        'query {node(id: "1"){__typename ... on Person{email id}} search(text: "a")'
+        "{__typename ... on Company{title:name} ... on Person{name{given} id}}}"
+    )
 
 
 async def test_a_mutations_answer_discloses_too(gw: GatewayClient, issuer: TestIssuer) -> None:
