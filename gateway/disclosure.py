@@ -40,7 +40,6 @@ from gateway.settings import GatewaySettings
 from gateway.supergraph import Requirement, Supergraph
 
 _log = logging.getLogger("gateway.disclosure")
-_MEMO = "disclosure"  # this stage's key in SelectionSet.memo, beside the shaper's type names
 _NO_KEY = object()  # inside a subject object whose key the merged data lacks
 
 
@@ -64,10 +63,27 @@ class _Entry:
 
     response_key: str
     name: str
-    requirements: tuple[Requirement, ...]  # the @requiresScopes ones, on this field alone
+    dotted: str  # "." + name, to extend a path with
+    requirements: frozenset[int]  # numbers of the @requiresScopes ones, on this field alone
     selection_set: SelectionSet | None
     type_name: str  # the named type it returns
     abstract: bool
+
+
+# A field path relative to its subject, and the numbers of the requirements met on the way.
+_Attributed = tuple[str, frozenset[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How objects of one type are walked under one selection, decided once. Without errors
+    in the response, every scoped leaf is attributed whatever its value (null tells that
+    there is none), so what an object's leaves attribute depends only on where the object
+    is: kept per (path prefix, requirements inherited)."""
+
+    leaves: tuple[_Entry, ...]
+    composites: tuple[_Entry, ...]
+    attributed_leaves: dict[tuple[str, frozenset[int]], tuple[_Attributed, ...]]
 
 
 class Disclosures:
@@ -94,7 +110,9 @@ class Disclosures:
             name for name, members in possible_types.items() if subject in members
         )
         self._key_field = Field(key, key, "", frozenset(), None)
-        self._requirements: dict[tuple[str, str], tuple[Requirement, ...]] = {}
+        # Requirements are numbered: the walk unions small sets of ints, not dataclasses.
+        self._numbers: dict[Requirement, int] = {}
+        self._requirements: dict[tuple[str, str], frozenset[int]] = {}
 
     @classmethod
     def build(
@@ -134,6 +152,13 @@ class Disclosures:
             )
         hook = _load_hook(hook_spec)
         return cls(supergraph, type_name, key, hook, settings.disclosure_timeout, possible_types)
+
+    async def close(self) -> None:
+        """Let a hook that holds resources (connections) release them: one with an `aclose`
+        coroutine method gets it awaited when the gateway stops."""
+        close = getattr(self.hook, "aclose", None)
+        if close is not None:
+            await close()
 
     # -- once per plan -------------------------------------------------------------------
 
@@ -193,7 +218,10 @@ class Disclosures:
         if not disclosures:
             return
         try:
-            await asyncio.wait_for(self.hook(claims, disclosures, trace_id), self.timeout)
+            # asyncio.timeout, not wait_for: no task per response (nor the reference cycles
+            # that made the garbage collector run twenty times as often under load).
+            async with asyncio.timeout(self.timeout):
+                await self.hook(claims, disclosures, trace_id)
         except Exception as error:  # whatever the operator's hook raises, a timeout included
             _log.exception("GATEWAY_DISCLOSURE_HOOK failed; refusing the response")
             raise DisclosureUnavailable(f"the disclosure hook failed: {error!r}") from None
@@ -208,37 +236,46 @@ class Disclosures:
         scopes: frozenset[str],
     ) -> list[Disclosure]:
         walk = _Walk(self, errors)
-        walk.walk_object(shaped, root_type, data, merged, None, "", ())
-        return [
-            Disclosure(subject, tuple(sorted(paths)), _scopes_held(requirements, scopes))
-            for subject, (paths, requirements) in sorted(walk.found.items())
-        ]
+        walk.walk_object(shaped, root_type, data, merged, None, "", frozenset())
+        requirements = list(self._numbers)
+        disclosed = []
+        for subject, attributed in sorted(walk.found.items()):
+            if not attributed:
+                continue  # met, but nothing of theirs shown
+            paths = sorted({path for path, _ in attributed})
+            numbers = frozenset().union(*(numbers for _, numbers in attributed))
+            met = [requirements[number] for number in numbers]
+            disclosed.append(Disclosure(subject, tuple(paths), _scopes_held(met, scopes)))
+        return disclosed
 
-    def entries(self, selection_set: SelectionSet, type_name: str) -> list[_Entry]:
-        memo_key = (_MEMO, type_name)
-        entries: list[_Entry] | None = selection_set.memo.get(memo_key)
-        if entries is None:
-            entries = []
+    def plan(self, selection_set: SelectionSet, type_name: str) -> _Plan:
+        per_type: dict[str, _Plan] | None = selection_set.memo.get(self)
+        if per_type is None:
+            per_type = selection_set.memo[self] = {}
+        plan = per_type.get(type_name)
+        if plan is None:
+            leaves: list[_Entry] = []
+            composites: list[_Entry] = []
             fields = self.types[type_name].fields
             for key, item in selection_set.collect_fields(type_name, self.possible).items():
                 if item.denied or item.name.startswith("__"):
                     continue
                 returned = fields[item.name].type_name
                 returned_def = self.types.get(returned)
-                entries.append(
-                    _Entry(
-                        key,
-                        item.name,
-                        self._scoped(type_name, item.name),
-                        item.selection_set,
-                        returned,
-                        returned_def is not None and returned_def.is_abstract,
-                    )
+                entry = _Entry(
+                    key,
+                    item.name,
+                    "." + item.name,
+                    self._scoped(type_name, item.name),
+                    item.selection_set,
+                    returned,
+                    returned_def is not None and returned_def.is_abstract,
                 )
-            selection_set.memo[memo_key] = entries
-        return entries
+                (leaves if item.selection_set is None else composites).append(entry)
+            plan = per_type[type_name] = _Plan(tuple(leaves), tuple(composites), {})
+        return plan
 
-    def _scoped(self, type_name: str, field_name: str) -> tuple[Requirement, ...]:
+    def _scoped(self, type_name: str, field_name: str) -> frozenset[int]:
         """The @requiresScopes requirements reading this field meets, whichever way the
         operation selected it (on the type, or on an interface it implements)."""
         found = self._requirements.get((type_name, field_name))
@@ -254,7 +291,11 @@ class Disclosures:
                 if field_name in interface_def.fields:
                     candidates.extend(interface_def.requirements)
                     candidates.extend(interface_def.fields[field_name].requirements)
-            found = tuple(r for r in dict.fromkeys(candidates) if r.directive == "requiresScopes")
+            found = frozenset(
+                self._numbers.setdefault(r, len(self._numbers))
+                for r in candidates
+                if r.directive == "requiresScopes"
+            )
             self._requirements[(type_name, field_name)] = found
         return found
 
@@ -265,14 +306,17 @@ class _Walk:
 
     def __init__(self, stage: Disclosures, errors: Sequence[Mapping[str, Any]]) -> None:
         self.stage = stage
-        self.found: dict[str, tuple[set[str], set[Requirement]]] = {}
+        self.found: dict[str, set[_Attributed]] = {}
         # Every prefix of an error's path: a null there is the error's, not an answer.
         self.explained: set[tuple[str | int, ...]] = set()
         for error in errors:
             path = error.get("path")
             if isinstance(path, list):
                 self.explained.update(tuple(path[:end]) for end in range(1, len(path) + 1))
-        self.where: list[str | int] = []  # the response path being walked, indices included
+        # The response path being walked, indices included: kept only when errors are there
+        # to explain a null (most responses have none).
+        self.track = bool(self.explained)
+        self.where: list[str | int] = []
 
     def walk_object(
         self,
@@ -282,89 +326,152 @@ class _Walk:
         merged: Mapping[str, Any] | None,
         subject: object,
         prefix: str,
-        inherited: tuple[Requirement, ...],
+        inherited: frozenset[int],
     ) -> bool:
         """Walk one object; True when something was attributed to `subject` below it."""
         outer = subject
-        if type_name == self.stage.subject:
-            key = merged.get(self.stage.key) if merged is not None else None
+        stage = self.stage
+        if type_name == stage.subject:
+            key = merged.get(stage.key) if merged is not None else None
             subject = _NO_KEY if key is None else str(key)
-            prefix, inherited = "", ()
+            prefix, inherited = "", frozenset()
+        plan = stage.plan(selection_set, type_name)
+        found = None if subject is None or subject is _NO_KEY else self.found_for(subject)
         attributed = False
-        for entry in self.stage.entries(selection_set, type_name):
+        if subject is not None and plan.leaves:
+            leaves: Sequence[_Attributed] | None
+            if self.track:
+                leaves = self.leaves(plan, shown, prefix, inherited)
+            else:
+                where = (prefix, inherited)
+                leaves = plan.attributed_leaves.get(where)
+                if leaves is None:
+                    leaves = plan.attributed_leaves[where] = _leaves(plan, prefix, inherited)
+            if leaves:
+                if found is None:
+                    raise self.no_key(leaves[0][0])
+                found.update(leaves)
+                attributed = True
+        for entry in plan.composites:
             value = shown.get(entry.response_key)
-            requirements = inherited + entry.requirements if entry.requirements else inherited
+            requirements = inherited
+            if entry.requirements:
+                requirements = inherited | entry.requirements if inherited else entry.requirements
             if value is None and (
                 not requirements
                 or subject is None
-                or (*self.where, entry.response_key) in self.explained
+                or (self.track and (*self.where, entry.response_key) in self.explained)
             ):
                 continue
-            path = f"{prefix}.{entry.name}" if prefix else entry.name
+            path = prefix + entry.dotted if prefix else entry.name
             below = False
-            if value is not None and entry.selection_set is not None:
+            if value is not None:
                 inner = merged.get(entry.response_key) if merged is not None else None
-                self.where.append(entry.response_key)
-                below = self.walk_value(entry, value, inner, subject, path, requirements)
-                self.where.pop()
+                if self.track:
+                    self.where.append(entry.response_key)
+                if isinstance(value, list):
+                    below = self.walk_list(entry, value, inner, subject, path, requirements)
+                else:
+                    assert entry.selection_set is not None, "a composite field selects"
+                    runtime = (
+                        self.runtime(entry, inner, path) if entry.abstract else entry.type_name
+                    )
+                    below = self.walk_object(
+                        entry.selection_set, runtime, value, inner, subject, path, requirements
+                    )
+                if self.track:
+                    self.where.pop()
             if requirements and subject is not None and not below:
-                self.attribute(subject, path, requirements)
+                if found is None:
+                    raise self.no_key(path)
+                found.add((path, requirements))
                 below = True
             attributed = attributed or below
         # Attributed to a subject of its own, nothing of this object belongs to the outer one.
         return attributed if subject is outer else False
 
-    def walk_value(
+    def walk_list(
         self,
         entry: _Entry,
-        shown: Any,
+        shown: list[Any],
         merged: Any,
         subject: object,
         path: str,
-        requirements: tuple[Requirement, ...],
+        requirements: frozenset[int],
     ) -> bool:
         assert entry.selection_set is not None
-        if isinstance(shown, list):
-            merged_items = merged if isinstance(merged, list) else []
-            attributed = False
-            for index, item in enumerate(shown):
-                if item is not None:
-                    inner = merged_items[index] if index < len(merged_items) else None
-                    self.where.append(index)
-                    below = self.walk_value(entry, item, inner, subject, path, requirements)
-                    self.where.pop()
-                    attributed = attributed or below
-            return attributed
-        runtime = entry.type_name
-        if entry.abstract:
-            typename = merged.get("__typename") if isinstance(merged, dict) else None
-            runtime_def = self.stage.types.get(typename) if isinstance(typename, str) else None
-            if runtime_def is None or runtime_def.name in self.stage.abstract_holders:
-                # An @interfaceObject answer names the interface: it may be a subject.
-                raise DisclosureUnavailable(
-                    f"the type of the object at {path} is unknown: it may be a "
-                    f"{self.stage.subject}, whose data cannot be attributed"
+        merged_items = merged if isinstance(merged, list) else []
+        attributed = False
+        for index, item in enumerate(shown):
+            if item is None:
+                continue
+            inner = merged_items[index] if index < len(merged_items) else None
+            if self.track:
+                self.where.append(index)
+            if isinstance(item, list):
+                below = self.walk_list(entry, item, inner, subject, path, requirements)
+            else:
+                runtime = self.runtime(entry, inner, path) if entry.abstract else entry.type_name
+                below = self.walk_object(
+                    entry.selection_set, runtime, item, inner, subject, path, requirements
                 )
-            runtime = runtime_def.name
-        return self.walk_object(
-            entry.selection_set, runtime, shown, merged, subject, path, requirements
-        )
+            if self.track:
+                self.where.pop()
+            attributed = attributed or below
+        return attributed
 
-    def attribute(self, subject: object, path: str, requirements: tuple[Requirement, ...]) -> None:
-        if subject is _NO_KEY:
+    def leaves(
+        self, plan: _Plan, shown: Mapping[str, Any], prefix: str, inherited: frozenset[int]
+    ) -> list[_Attributed]:
+        """What an object's leaves attribute in a response with errors: a null an error
+        explains is not an answer."""
+        attributed = []
+        for entry in plan.leaves:
+            requirements = inherited | entry.requirements
+            if not requirements or (
+                shown.get(entry.response_key) is None
+                and (*self.where, entry.response_key) in self.explained
+            ):
+                continue
+            attributed.append((prefix + entry.dotted if prefix else entry.name, requirements))
+        return attributed
+
+    def runtime(self, entry: _Entry, merged: Any, path: str) -> str:
+        """The object type of a value of an abstract type, from the merged `__typename`."""
+        typename = merged.get("__typename") if isinstance(merged, dict) else None
+        found = self.stage.types.get(typename) if isinstance(typename, str) else None
+        if found is None or found.name in self.stage.abstract_holders:
+            # An @interfaceObject answer names the interface: it may be a subject.
             raise DisclosureUnavailable(
-                f"a {self.stage.subject} disclosing {path} has no {self.stage.key} in the "
-                "subgraphs' answer: whose data it is cannot be recorded"
+                f"the type of the object at {path} is unknown: it may be a "
+                f"{self.stage.subject}, whose data cannot be attributed"
             )
+        return found.name
+
+    def found_for(self, subject: object) -> set[_Attributed]:
         assert isinstance(subject, str)
         found = self.found.get(subject)
         if found is None:
-            found = self.found[subject] = (set(), set())
-        found[0].add(path)
-        found[1].update(requirements)
+            found = self.found[subject] = set()
+        return found
+
+    def no_key(self, path: str) -> DisclosureUnavailable:
+        return DisclosureUnavailable(
+            f"a {self.stage.subject} disclosing {path} has no {self.stage.key} in the "
+            "subgraphs' answer: whose data it is cannot be recorded"
+        )
 
 
-def _scopes_held(requirements: set[Requirement], held: frozenset[str]) -> frozenset[str]:
+def _leaves(plan: _Plan, prefix: str, inherited: frozenset[int]) -> tuple[_Attributed, ...]:
+    """What the leaves of an object at `prefix` attribute, in a response without errors."""
+    return tuple(
+        (prefix + entry.dotted if prefix else entry.name, inherited | entry.requirements)
+        for entry in plan.leaves
+        if inherited or entry.requirements
+    )
+
+
+def _scopes_held(requirements: list[Requirement], held: frozenset[str]) -> frozenset[str]:
     """Per requirement, the groups the caller holds: those let the field through. Where it
     holds none (an interface's requirement the selection did not pass through), all groups:
     the record may say more than was needed, never less."""

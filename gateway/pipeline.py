@@ -126,6 +126,8 @@ class Gateway:
 
     async def close(self) -> None:
         await self.authenticator.close()
+        if self.disclosures is not None:
+            await self.disclosures.close()
         if self.transport is not None:
             await self.transport.close()
 

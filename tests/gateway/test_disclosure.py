@@ -15,7 +15,7 @@ from gateway.disclosure import Disclosure
 from gateway.errors import ConfigurationError, GatewayError, SupergraphError
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
-from tests.gateway.fixtures.disclosure.hooks import HOOK
+from tests.gateway.fixtures.disclosure.hooks import HOOK, closing
 from tests.gateway.kit.federation import (
     REFERENCE,
     Federation,
@@ -447,3 +447,15 @@ def test_settings_the_gateway_cannot_honour_stop_the_start(
 
 def test_without_the_settings_the_stage_is_off() -> None:
     assert Gateway(load_topic(TOPIC).supergraph).disclosures is None
+
+
+async def test_a_hook_holding_resources_is_closed_when_the_gateway_stops() -> None:
+    settings = GatewaySettings(
+        disclosure_subject="Person.id",
+        disclosure_hook="tests.gateway.fixtures.disclosure.hooks:closing",
+    )
+    gateway = Gateway(load_topic(TOPIC).supergraph, settings)
+    await gateway.start()
+    assert not closing.closed
+    await gateway.close()
+    assert closing.closed
