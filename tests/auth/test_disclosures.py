@@ -112,12 +112,13 @@ def test_an_anonymous_disclosure_cannot_be_recorded() -> None:
 
 
 class Writes:
-    def __init__(self, error: Exception | None = None) -> None:
+    def __init__(self, error: Exception | None = None, seconds: float = 0.01) -> None:
         self.batches: list[list[Record]] = []
         self.error = error
+        self.seconds = seconds
 
     async def __call__(self, records: list[Record]) -> None:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(self.seconds)
         if self.error is not None:
             raise self.error
         self.batches.append(records)
@@ -143,6 +144,15 @@ async def test_a_full_batch_is_written_without_waiting() -> None:
     await asyncio.wait_for(asyncio.gather(*(commit.submit(_records(n)) for n in range(6))), 5)
     assert time.monotonic() - started < 1
     assert [len(batch) for batch in writes.batches] == [3, 3]
+
+
+async def test_what_arrives_during_a_write_waits_for_it_and_goes_in_one_batch() -> None:
+    writes = Writes(seconds=0.1)
+    commit = GroupCommit(writes, max_batch=100, max_wait=0)
+    first = asyncio.create_task(commit.submit(_records(0)))
+    await asyncio.sleep(0.02)  # the first batch is being written
+    await asyncio.gather(first, *(commit.submit(_records(n)) for n in range(1, 6)))
+    assert writes.batches == [[{"n": 0}], [{"n": n} for n in range(1, 6)]]
 
 
 async def test_a_failed_write_fails_every_submission_in_its_batch() -> None:
@@ -183,7 +193,10 @@ async def test_concurrent_responses_are_written_to_the_log_in_one_chain(
 ) -> None:
     log = _log(auth_server)
     claims = _claims(authority="consent", consent_id="cns-1", authorization_details=DETAILS)
-    await asyncio.gather(*(log.record(claims, [INCOME], f"trace-{n}") for n in range(12)))
+    try:
+        await asyncio.gather(*(log(claims, [INCOME], f"trace-{n}") for n in range(12)))
+    finally:
+        await log.aclose()
     page, _ = await asyncio.to_thread(
         auth_server.call, auth_server.ctx.access_log.entries_for(PARENT, 50)
     )
@@ -198,15 +211,19 @@ async def test_concurrent_responses_are_written_to_the_log_in_one_chain(
 async def test_a_refused_batch_fails_each_response(auth_server: RunningAuth) -> None:
     log = _log(auth_server, secret="not-the-secret")
     claims = _claims(authority="consent", consent_id="cns-1")
-    outcomes = await asyncio.gather(
-        *(log.record(claims, [INCOME], None) for _ in range(3)), return_exceptions=True
-    )
+    try:
+        outcomes = await asyncio.gather(
+            *(log(claims, [INCOME], None) for _ in range(3)), return_exceptions=True
+        )
+    finally:
+        await log.aclose()
     assert all(isinstance(o, DisclosureLogError) and "401" in str(o) for o in outcomes), outcomes
 
 
 async def test_the_citizens_own_reads_post_nothing(auth_server: RunningAuth) -> None:
     log = _log(auth_server, secret="not-the-secret")  # a POST would fail
-    await log.record(_claims(authority="self"), [INCOME], None)
+    await log(_claims(authority="self"), [INCOME], None)
+    await log.aclose()
 
 
 # -- configuration ----------------------------------------------------------------------------
