@@ -68,6 +68,8 @@ class _Entry:
     selection_set: SelectionSet | None
     type_name: str  # the named type it returns
     abstract: bool
+    # The plans of the objects it returns, per runtime type, filled as they are met.
+    plans: dict[str, _Plan]
 
 
 # A field path relative to its subject, and the numbers of the requirements met on the way.
@@ -81,6 +83,7 @@ class _Plan:
     there is none), so what an object's leaves attribute depends only on where the object
     is: kept per (path prefix, requirements inherited)."""
 
+    is_subject: bool  # objects of the subject type
     leaves: tuple[_Entry, ...]
     composites: tuple[_Entry, ...]
     attributed_leaves: dict[tuple[str, frozenset[int]], tuple[_Attributed, ...]]
@@ -236,7 +239,8 @@ class Disclosures:
         scopes: frozenset[str],
     ) -> list[Disclosure]:
         walk = _Walk(self, errors)
-        walk.walk_object(shaped, root_type, data, merged, None, "", frozenset())
+        root = self.plan(shaped, root_type)
+        walk.walk_object(root, data, merged, None, None, "", frozenset())
         requirements = list(self._numbers)
         disclosed = []
         for subject, attributed in sorted(walk.found.items()):
@@ -270,9 +274,12 @@ class Disclosures:
                     item.selection_set,
                     returned,
                     returned_def is not None and returned_def.is_abstract,
+                    {},
                 )
                 (leaves if item.selection_set is None else composites).append(entry)
-            plan = per_type[type_name] = _Plan(tuple(leaves), tuple(composites), {})
+            plan = per_type[type_name] = _Plan(
+                type_name == self.subject, tuple(leaves), tuple(composites), {}
+            )
         return plan
 
     def _scoped(self, type_name: str, field_name: str) -> frozenset[int]:
@@ -320,23 +327,22 @@ class _Walk:
 
     def walk_object(
         self,
-        selection_set: SelectionSet,
-        type_name: str,
+        plan: _Plan,
         shown: Mapping[str, Any],
         merged: Mapping[str, Any] | None,
         subject: object,
+        found: set[_Attributed] | None,
         prefix: str,
         inherited: frozenset[int],
     ) -> bool:
-        """Walk one object; True when something was attributed to `subject` below it."""
+        """Walk one object; True when something was attributed to `subject` below it.
+        `found` holds what is attributed to `subject` (None outside one or without a key)."""
         outer = subject
-        stage = self.stage
-        if type_name == stage.subject:
-            key = merged.get(stage.key) if merged is not None else None
+        if plan.is_subject:
+            key = merged.get(self.stage.key) if merged is not None else None
             subject = _NO_KEY if key is None else str(key)
+            found = None if key is None else self.found_for(str(key))
             prefix, inherited = "", frozenset()
-        plan = stage.plan(selection_set, type_name)
-        found = None if subject is None or subject is _NO_KEY else self.found_for(subject)
         attributed = False
         if subject is not None and plan.leaves:
             leaves: Sequence[_Attributed] | None
@@ -370,14 +376,16 @@ class _Walk:
                 if self.track:
                     self.where.append(entry.response_key)
                 if isinstance(value, list):
-                    below = self.walk_list(entry, value, inner, subject, path, requirements)
+                    below = self.walk_list(entry, value, inner, subject, found, path, requirements)
                 else:
-                    assert entry.selection_set is not None, "a composite field selects"
-                    runtime = (
-                        self.runtime(entry, inner, path) if entry.abstract else entry.type_name
-                    )
                     below = self.walk_object(
-                        entry.selection_set, runtime, value, inner, subject, path, requirements
+                        self.child(entry, inner, path),
+                        value,
+                        inner,
+                        subject,
+                        found,
+                        path,
+                        requirements,
                     )
                 if self.track:
                     self.where.pop()
@@ -396,10 +404,10 @@ class _Walk:
         shown: list[Any],
         merged: Any,
         subject: object,
+        found: set[_Attributed] | None,
         path: str,
         requirements: frozenset[int],
     ) -> bool:
-        assert entry.selection_set is not None
         merged_items = merged if isinstance(merged, list) else []
         attributed = False
         for index, item in enumerate(shown):
@@ -409,16 +417,41 @@ class _Walk:
             if self.track:
                 self.where.append(index)
             if isinstance(item, list):
-                below = self.walk_list(entry, item, inner, subject, path, requirements)
+                below = self.walk_list(entry, item, inner, subject, found, path, requirements)
             else:
-                runtime = self.runtime(entry, inner, path) if entry.abstract else entry.type_name
                 below = self.walk_object(
-                    entry.selection_set, runtime, item, inner, subject, path, requirements
+                    self.child(entry, inner, path),
+                    item,
+                    inner,
+                    subject,
+                    found,
+                    path,
+                    requirements,
                 )
             if self.track:
                 self.where.pop()
             attributed = attributed or below
         return attributed
+
+    def child(self, entry: _Entry, merged: Any, path: str) -> _Plan:
+        """The plan of an object `entry` returned: of its type, or for an abstract type, of
+        the object type the merged `__typename` names."""
+        runtime = entry.type_name
+        if entry.abstract:
+            typename = merged.get("__typename") if isinstance(merged, dict) else None
+            found = self.stage.types.get(typename) if isinstance(typename, str) else None
+            if found is None or found.name in self.stage.abstract_holders:
+                # An @interfaceObject answer names the interface: it may be a subject.
+                raise DisclosureUnavailable(
+                    f"the type of the object at {path} is unknown: it may be a "
+                    f"{self.stage.subject}, whose data cannot be attributed"
+                )
+            runtime = found.name
+        plan = entry.plans.get(runtime)
+        if plan is None:
+            assert entry.selection_set is not None, "a composite field selects"
+            plan = entry.plans[runtime] = self.stage.plan(entry.selection_set, runtime)
+        return plan
 
     def leaves(
         self, plan: _Plan, shown: Mapping[str, Any], prefix: str, inherited: frozenset[int]
@@ -436,20 +469,7 @@ class _Walk:
             attributed.append((prefix + entry.dotted if prefix else entry.name, requirements))
         return attributed
 
-    def runtime(self, entry: _Entry, merged: Any, path: str) -> str:
-        """The object type of a value of an abstract type, from the merged `__typename`."""
-        typename = merged.get("__typename") if isinstance(merged, dict) else None
-        found = self.stage.types.get(typename) if isinstance(typename, str) else None
-        if found is None or found.name in self.stage.abstract_holders:
-            # An @interfaceObject answer names the interface: it may be a subject.
-            raise DisclosureUnavailable(
-                f"the type of the object at {path} is unknown: it may be a "
-                f"{self.stage.subject}, whose data cannot be attributed"
-            )
-        return found.name
-
-    def found_for(self, subject: object) -> set[_Attributed]:
-        assert isinstance(subject, str)
+    def found_for(self, subject: str) -> set[_Attributed]:
         found = self.found.get(subject)
         if found is None:
             found = self.found[subject] = set()
