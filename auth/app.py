@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from auth.access_log import Disclosed
 from auth.authorization_details import TYPE
 from auth.authorize import AuthorizePages
 from auth.clients import (
@@ -228,34 +229,54 @@ class Handlers:
         )
 
     async def disclosures(self, request: Request) -> Response:
-        """The gateway records what it disclosed: one object or a list of them."""
+        """The gateway records what it disclosed: one object or a list of them, written in one
+        transaction (the gateway batches concurrent responses into one list): all or none."""
         if await self._resource_server(request) is None:
             return error_json("invalid_client", "Only resource servers record disclosures.", 401)
         try:
             body = await request.json()
         except ValueError:
             return error_json("invalid_request", "The body must be JSON.")
-        items = body if isinstance(body, list) else [body]
-        recorded = []
-        for item in items:
-            try:
-                entry = await self.ctx.access_log.record_disclosure(
-                    principal=str(item["principal"]),
-                    client_id=str(item["client_id"]),
-                    categories=[str(c) for c in item.get("categories", [])],
-                    fields=[str(f) for f in item.get("fields", [])],
-                    purpose=str(item.get("purpose", "")),
-                    actor=item.get("actor"),
-                    consent_id=item.get("consent_id"),
-                    mandate_id=item.get("mandate_id"),
-                    trace_id=item.get("trace_id"),
-                )
-            except (KeyError, TypeError, AttributeError):
-                return error_json(
-                    "invalid_request", "Each disclosure needs principal and client_id."
-                )
-            recorded.append({"id": entry.id, "seq": entry.seq, "hash": entry.hash})
+        try:
+            items = [_disclosed(item) for item in (body if isinstance(body, list) else [body])]
+        except (KeyError, TypeError, AttributeError, ValueError):
+            return error_json(
+                "invalid_request",
+                "Each disclosure needs principal and client_id (strings); categories and "
+                "fields are lists of strings; actor, consent_id, mandate_id, trace_id strings.",
+            )
+        entries = await self.ctx.access_log.record_disclosures(items)
+        recorded = [{"id": e.id, "seq": e.seq, "hash": e.hash} for e in entries]
         return JSONResponse({"recorded": recorded}, status_code=201)
+
+
+def _disclosed(item: Any) -> Disclosed:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(name)
+        return value
+
+    def texts(name: str) -> tuple[str, ...]:
+        values = item.get(name, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise TypeError(name)
+        return tuple(values)
+
+    principal, client_id = text("principal"), text("client_id")
+    if not principal or not client_id:
+        raise ValueError("principal and client_id are required")
+    return Disclosed(
+        principal=principal,
+        client_id=client_id,
+        categories=texts("categories"),
+        fields=texts("fields"),
+        purpose=text("purpose") or "",
+        actor=text("actor"),
+        consent_id=text("consent_id"),
+        mandate_id=text("mandate_id"),
+        trace_id=text("trace_id"),
+    )
 
 
 def create_app(

@@ -3,16 +3,18 @@
 It contributes fields to the population register's `Citizen @key(fields: "personalId")` and
 offers mutations to grant, accept and revoke. Like every subgraph it trusts only the gateway's
 identity token (subgraphs/common/identity.py, audience `consent`), and every resolver acts for
-the citizen only when that token is their own: no `act`, no `consent_id`.
+the citizen only when that token is their own: no `act`, no `consent_id`. On that token the
+data access log of a minor in the citizen's care is readable too (subgraphs/common/access.py).
 """
 
 from __future__ import annotations
 
 import base64
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -29,7 +31,7 @@ from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.context import AuthContext
 from auth.mandates import MandateError, NotYourMandate
-from subgraphs.common.access import Identity, acting_citizen
+from subgraphs.common.access import Identity, acting_citizen, require_readable
 from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.identity import IdentityGuard, IdentityVerifier, identity_of
 from subgraphs.common.policies import citizen_or_their_platform, citizens_own_token
@@ -109,11 +111,16 @@ class Mandate:
     status: MandateStatus
 
 
-@strawberry.type
+@strawberry.type(description="One response that disclosed the citizen's data to someone else.")
 class AccessLogEntry:
     id: strawberry.ID
     client_id: str
-    actor_id: strawberry.ID | None
+    platform: Platform = strawberry.field(
+        description="The client the data went to, named as the client registry names it now."
+    )
+    actor_id: strawberry.ID | None = strawberry.field(
+        description="The person who acted through the client: a delegate or a guardian."
+    )
     categories: list[str]
     fields: list[str]
     purpose: str
@@ -140,6 +147,11 @@ class PageInfo:
 class AccessLogConnection:
     edges: list[AccessLogEdge]
     page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many records the filters keep, on every page.")
+    async def total_count(self) -> int:
+        return await self._count()
 
 
 @dataclass
@@ -226,10 +238,19 @@ def _mandate(mandate: mandates_module.Mandate) -> Mandate:
     )
 
 
-def _entry(entry: access_log_module.AccessLogEntry) -> AccessLogEntry:
+def _require_readable_log(info: Info[Any, Any], personal_id: str) -> AuthContext:
+    """The citizen's own log, or, on their own token, the log of a minor in their care."""
+    identity = _context(info).identity
+    acting_citizen(identity)
+    require_readable(identity, personal_id, date.today())
+    return _context(info).ctx
+
+
+def _entry(entry: access_log_module.AccessLogEntry, platform: Platform) -> AccessLogEntry:
     return AccessLogEntry(
         id=strawberry.ID(entry.id),
         client_id=entry.client_id,
+        platform=platform,
         actor_id=strawberry.ID(entry.actor) if entry.actor else None,
         categories=list(entry.categories),
         fields=list(entry.fields),
@@ -277,20 +298,43 @@ class Citizen:
         ctx = _require_manager(info, str(self.personal_id))
         return [_mandate(m) for m in await ctx.mandates.involving(str(self.personal_id))]
 
-    @strawberry.federation.field(policy=citizens_own_token())
+    @strawberry.federation.field(
+        policy=citizens_own_token(),
+        description="Every response that disclosed this citizen's data to someone else, newest "
+        "first; `platform` keeps one client's, `from` and `to` a time range (inclusive).",
+    )
     async def data_access_log(
-        self, info: Info[Any, Any], first: int | None = 20, after: str | None = None
+        self,
+        info: Info[Any, Any],
+        first: int | None = 20,
+        after: str | None = None,
+        platform: str | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
     ) -> AccessLogConnection:
-        ctx = _require_self(info, str(self.personal_id))
+        personal_id = str(self.personal_id)
+        ctx = _require_readable_log(info, personal_id)
         size = max(1, min(first or 20, 100))
+        since = None if from_ is None else int(from_.timestamp())
+        until = None if to is None else int(to.timestamp())
         entries, has_next = await ctx.access_log.entries_for(
-            str(self.personal_id), first=size, after=_seq(after)
+            personal_id, first=size, after=_seq(after), client_id=platform, since=since, until=until
         )
-        edges = [AccessLogEdge(cursor=_cursor(e.seq), node=_entry(e)) for e in entries]
+        platforms = {
+            client_id: await _platform(ctx, client_id)
+            for client_id in dict.fromkeys(e.client_id for e in entries)
+        }
+        edges = [
+            AccessLogEdge(cursor=_cursor(e.seq), node=_entry(e, platforms[e.client_id]))
+            for e in entries
+        ]
         return AccessLogConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+            _count=lambda: ctx.access_log.count_for(
+                personal_id, client_id=platform, since=since, until=until
             ),
         )
 

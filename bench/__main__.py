@@ -142,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     load.set_defaults(handler=_load)
 
-    issuer = commands.add_parser("issuer", help="the bench token issuer (for ours-auth)")
+    issuer = commands.add_parser(
+        "issuer", help="the bench token issuer and log sink (for ours-auth, ours-logged)"
+    )
     issuer.add_argument("--host", default="127.0.0.1")
     issuer.add_argument("--port", type=int, required=True)
     issuer.set_defaults(handler=_issuer)

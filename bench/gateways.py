@@ -1,9 +1,10 @@
 """The gateways under test: how each is installed, started, probed and stopped.
 
-Ours runs from this checkout (`python -m gateway`), in two variants: `ours` without an issuer
-(every caller anonymous), and `ours-auth` behind the bench issuer on a supergraph with
-authorization requirements, every request carrying a token (bench/trust.py). The two Node
-gateways are installed from the npm registry into bench/.cache/node (gitignored) from
+Ours runs from this checkout (`python -m gateway`), in three variants: `ours` without an
+issuer (every caller anonymous), `ours-auth` behind the bench issuer on a supergraph with
+authorization requirements, every request carrying a token (bench/trust.py), and
+`ours-logged`, the same recording every response's disclosures at the issuer's log sink.
+The two Node gateways are installed from the npm registry into bench/.cache/node (gitignored) from
 bench/node/package.json and its lock file, and run from there with NODE_ENV=production, one
 process each, like ours.
 """
@@ -32,7 +33,12 @@ BENCH_DIR = Path(__file__).resolve().parent
 NODE_SOURCE = BENCH_DIR / "node"
 CACHE_DIR = BENCH_DIR / ".cache"
 NODE_DIR = CACHE_DIR / "node"
-OURS = ("ours", "ours-auth")
+OURS = ("ours", "ours-auth", "ours-logged")
+_LABELS = {
+    "ours": "ours (Python)",
+    "ours-auth": "ours, token + authorization",
+    "ours-logged": "ours, token + authorization + disclosure log",
+}
 KEYS = (*OURS, "apollo", "hive")
 _TYPENAME = b'{"query":"{ __typename }"}'
 
@@ -106,8 +112,8 @@ def gateways(
     node_problem: str | None,
     trust: Trust | None = None,
 ) -> list[Gateway]:
-    """The requested gateways in `keys` order, each on its own port; `ours-auth` needs
-    `trust` (the bench issuer, its token and the secured supergraph)."""
+    """The requested gateways in `keys` order, each on its own port; `ours-auth` and
+    `ours-logged` need `trust` (the bench issuer, its token and the secured supergraph)."""
     node = shutil.which("node") or "node"
     node_env = {"NODE_ENV": "production", "LOG_LEVEL": "warn"}
     made: list[Gateway] = []
@@ -115,14 +121,15 @@ def gateways(
         port = first_port + offset
         if key in OURS:
             served, env, token = supergraph, {}, None
-            if key == "ours-auth":
+            if key != "ours":
                 if trust is None:
-                    raise ValueError("ours-auth needs the bench issuer (trust)")
-                served, env, token = trust.supergraph, trust.gateway_env(), trust.token
+                    raise ValueError(f"{key} needs the bench issuer (trust)")
+                env = trust.logging_env() if key == "ours-logged" else trust.gateway_env()
+                served, token = trust.supergraph, trust.token
             made.append(
                 Gateway(
                     key=key,
-                    label="ours (Python)" if token is None else "ours, token + authorization",
+                    label=_LABELS[key],
                     argv=(
                         sys.executable,
                         "-m",

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bench.gateways import OURS
+
 
 def machine() -> dict[str, Any]:
     model = "?"
@@ -141,35 +143,53 @@ def _by_key(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
 TRUST_TARGET = 0.9  # the deep query with a token keeps at least this share of the RPS without
 
 
-def trust_chain(summary: dict[str, Any]) -> dict[str, float] | None:
-    """ours-auth against ours, both measured in this run: the cost of the trust chain."""
+def _compared(summary: dict[str, Any], key: str, base: str) -> dict[str, float] | None:
+    """Run `key` against run `base`, both measured in this run."""
     runs = _by_key(summary)
-    ours, secured = runs.get("ours"), runs.get("ours-auth")
-    if ours is None or secured is None or not ours["load"]["rps"]:
+    against, measured = runs.get(base), runs.get(key)
+    if against is None or measured is None or not against["load"]["rps"]:
         return None
     return {
-        "rps": secured["load"]["rps"] / ours["load"]["rps"],
-        "p50": secured["load"]["p50_ms"] / ours["load"]["p50_ms"],
-        "p99": secured["load"]["p99_ms"] / ours["load"]["p99_ms"],
-        "cpu_ms_per_request": secured["cpu_ms_per_request"] / ours["cpu_ms_per_request"],
+        "rps": measured["load"]["rps"] / against["load"]["rps"],
+        "p50": measured["load"]["p50_ms"] / against["load"]["p50_ms"],
+        "p99": measured["load"]["p99_ms"] / against["load"]["p99_ms"],
+        "cpu_ms_per_request": measured["cpu_ms_per_request"] / against["cpu_ms_per_request"],
     }
+
+
+def trust_chain(summary: dict[str, Any]) -> dict[str, float] | None:
+    """ours-auth against ours: the cost of the trust chain."""
+    return _compared(summary, "ours-auth", "ours")
+
+
+def disclosure_log(summary: dict[str, Any]) -> dict[str, float] | None:
+    """ours-logged against ours-auth: the cost of recording every response's disclosures."""
+    return _compared(summary, "ours-logged", "ours-auth")
+
+
+def _ratio_line(name: str, ratio: dict[str, float]) -> str:
+    return (
+        f"{name}: RPS x{ratio['rps']:.3f}, p50 x{ratio['p50']:.2f}, p99 x{ratio['p99']:.2f}, "
+        f"CPU ms/req x{ratio['cpu_ms_per_request']:.3f}"
+    )
 
 
 def ratios(summary: dict[str, Any]) -> list[str]:
     runs = _by_key(summary)
-    ours = runs.get("ours")
-    if ours is None:
-        return []
     lines = []
     chain = trust_chain(summary)
     if chain is not None:
+        lines.append(_ratio_line("ours with token + authorization vs without", chain))
+    logged = disclosure_log(summary)
+    if logged is not None:
         lines.append(
-            f"ours with token + authorization vs without: RPS x{chain['rps']:.3f}, "
-            f"p50 x{chain['p50']:.2f}, p99 x{chain['p99']:.2f}, "
-            f"CPU ms/req x{chain['cpu_ms_per_request']:.3f}"
+            _ratio_line("ours with the disclosure log vs without (both with token)", logged)
         )
+    ours = runs.get("ours")
+    if ours is None:
+        return lines
     for key, other in runs.items():
-        if key in ("ours", "ours-auth"):
+        if key in OURS:
             continue
         rps = ours["load"]["rps"] / other["load"]["rps"] if other["load"]["rps"] else 0.0
         p99 = ours["load"]["p99_ms"] / other["load"]["p99_ms"] if other["load"]["p99_ms"] else 0.0
@@ -183,7 +203,9 @@ def targets(summary: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
     ours = runs.get("ours")
     checks: list[tuple[str, bool | None, str]] = []
     if ours is None:
-        return [("our gateway measured", False, "no successful run")]
+        # A run of the other variants only (their ratios are printed above).
+        variants = {run["key"] for run in summary["gateways"]} & set(OURS)
+        return [] if variants else [("our gateway measured", False, "no successful run")]
     for key, factor in (("apollo", 2.0), ("hive", 1.0)):
         other = runs.get(key)
         name = f"deep RPS >= {factor:g}x {key}"
@@ -255,7 +277,7 @@ def _plot(summary: dict[str, Any], path: Path) -> str | None:
     if not runs:
         return "no successful run"
     labels = [run["label"].replace(" ", "\n", 1) for run in runs]
-    ours_colours = {"ours": "#3b7dd8", "ours-auth": "#7fa9e6"}
+    ours_colours = {"ours": "#3b7dd8", "ours-auth": "#7fa9e6", "ours-logged": "#a9c6ef"}
     colours = [ours_colours.get(run["key"], "#9aa5b1") for run in runs]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     left.bar(labels, [run["load"]["rps"] for run in runs], color=colours)

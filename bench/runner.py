@@ -30,7 +30,7 @@ from bench.load import LoadError, LoadResult, ensure_wrk, run_load, taskset
 BENCH_DIR = Path(__file__).resolve().parent
 SUPERGRAPH = BENCH_DIR / "supergraph.graphql"
 SUBGRAPH_PORTS = {"accounts": 4201, "products": 4202, "reviews": 4203, "inventory": 4204}
-ISSUER_PORT_OFFSET = 5  # the bench issuer (ours-auth) listens on base_port + 5
+ISSUER_PORT_OFFSET = 5  # the bench issuer (ours-auth, ours-logged) listens on base_port + 5
 
 
 @dataclass
@@ -64,7 +64,8 @@ class GatewayRun:
     ready_s: float = 0.0
     subgraphs_cpu_s: float = 0.0
     subgraph_requests: int = 0
-    # Requests the bench issuer answered during the timed load, per path (ours-auth only):
+    # Requests the bench issuer answered during the timed load, per path, and the disclosure
+    # records its log sink took (ours-auth, ours-logged):
     # the revocation polls show the revocation check was on.
     issuer_requests: dict[str, int] = field(default_factory=dict)
     micro: dict[str, Any] = field(default_factory=dict)
@@ -197,7 +198,11 @@ def _start_issuer(
         ready = trust.ready_line(log.read_text(errors="replace"))
         if ready is not None:
             return process, trust.Trust(
-                ready["issuer"], ready["token"], ready["unscoped_token"], secured
+                ready["issuer"],
+                ready["token"],
+                ready["unscoped_token"],
+                secured,
+                ready["log_secret"],
             )
         time.sleep(0.1)
     gateways.stop(process)
@@ -474,7 +479,7 @@ def run(config: Config) -> dict[str, Any]:
     in_process: dict[str, Any] = {}
     try:
         trusted: trust.Trust | None = None
-        if "ours-auth" in config.gateways:
+        if {"ours-auth", "ours-logged"} & set(config.gateways):
             issuer_process, trusted = _start_issuer(config, supergraph, results, cpus[1])
         under_test = gateways.gateways(
             config.gateways, supergraph, config.host, config.base_port + 10, node_problem, trusted

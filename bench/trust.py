@@ -1,17 +1,23 @@
 """The trust chain in the benchmark: a bench issuer, the token it mints, a secured supergraph.
 
-`ours-auth` runs our gateway as production does, on the same deep query:
+`ours-auth` runs our gateway as production does, on the same deep query; `ours-logged` the
+same with the disclosure log on:
 
     issuer (python -m bench issuer, pinned with the load generator)
       /.well-known/openid-configuration   {"issuer": <its URL>, "jwks_uri": <its URL>/jwks.json}
       /jwks.json                          an RSA key generated when it starts (never on disk)
       /revocations?since=N                {"revocations": []}, polled by the gateway every 0.5 s
-      /stats                              requests answered, per path
+      /disclosures                        the log sink: takes the batched POST of disclosure
+                                          records (HTTP Basic) as auth's access log does, 201
+      /stats                              requests answered, per path, and records taken
     gateway  GATEWAY_ISSUER, GATEWAY_AUDIENCE, GATEWAY_REVOCATION_POLL_URL, and the supergraph
              below: every request verifies the Bearer token (signature once, then from the
              gateway's cache of verified tokens; times and revocations on every request),
-             decides the fields' requirements, and signs identity tokens carrying its claims
-    load     every request sends `Authorization: Bearer <the issuer's one RS256 token>`
+             decides the fields' requirements, and signs identity tokens carrying its claims;
+             ours-logged also walks each response for what it discloses about each User and
+             records it through auth.disclosures (group commit) before answering
+    load     every request sends `Authorization: Bearer <the issuer's one RS256 token>`, a
+             platform's (`authority: consent`), so every response is recorded
 
 The secured supergraph is bench/supergraph.graphql with the two security features linked and
 the requirements in `REQUIREMENTS` appended to their fields (`secure`): every field the deep
@@ -34,6 +40,10 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 AUDIENCE = "urn:bench:gateway"
+# ours-logged: the data subject of bench/supergraph.graphql, and the client the gateway
+# records disclosures as.
+SUBJECT = "User.id"
+LOG_CLIENT = "bench-gateway"
 SCOPES = ("reviews:read", "products:read")
 TOKEN_LIFETIME_SECONDS = 2 * 3600
 # (type, field) -> the directive appended to that field's line.
@@ -96,6 +106,7 @@ class Trust:
     token: str  # with the scopes the deep query needs
     unscoped_token: str  # valid, without any scope: for the enforcement check
     supergraph: Path  # the secured supergraph
+    log_secret: str  # the log sink's password for LOG_CLIENT
     audience: str = AUDIENCE
 
     def gateway_env(self) -> dict[str, str]:
@@ -105,9 +116,21 @@ class Trust:
             "GATEWAY_REVOCATION_POLL_URL": f"{self.issuer}/revocations",
         }
 
+    def logging_env(self) -> dict[str, str]:
+        """ours-logged: the trust chain and the disclosure stage, recording at the sink."""
+        return {
+            **self.gateway_env(),
+            "GATEWAY_DISCLOSURE_SUBJECT": SUBJECT,
+            "GATEWAY_DISCLOSURE_HOOK": "auth.disclosures:record",
+            "CITIZEN_DISCLOSURE_URL": f"{self.issuer}/disclosures",
+            "CITIZEN_DISCLOSURE_CLIENT_ID": LOG_CLIENT,
+            "CITIZEN_DISCLOSURE_CLIENT_SECRET": self.log_secret,
+        }
+
 
 def ready_line(output: str) -> dict[str, str] | None:
-    """The issuer's `{"issuer": ..., "token": ..., "unscoped_token": ...}` once printed."""
+    """The issuer's `{"issuer": ..., "token": ..., "unscoped_token": ..., "log_secret": ...}`
+    once printed."""
     for line in output.splitlines():
         if line.startswith(_READY_PREFIX):
             found: dict[str, str] = orjson.loads(line[len(_READY_PREFIX) :])
@@ -132,13 +155,16 @@ def _b64decode(part: str) -> bytes:
 
 
 def mint(issuer: str, key: RSAKey, scopes: tuple[str, ...] = SCOPES) -> str:
-    """An RFC 9068 access token from `issuer` for the bench audience, signed with `key`."""
+    """An RFC 9068 access token from `issuer` for the bench audience, signed with `key`: a
+    platform's, within a consent (so ours-logged records every response it answers)."""
     now = int(time.time())
     claims = {
         "iss": issuer,
         "aud": AUDIENCE,
         "sub": "bench-user",
         "client_id": "bench",
+        "authority": "consent",
+        "consent_id": "bench-consent",
         "scope": " ".join(scopes),
         "iat": now,
         "exp": now + TOKEN_LIFETIME_SECONDS,
@@ -156,6 +182,8 @@ async def _serve(host: str, port: int) -> None:
     key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
     jwks = orjson.dumps({"keys": [key.as_dict(private=False)]})
     discovery = orjson.dumps({"issuer": issuer, "jwks_uri": f"{issuer}/jwks.json"})
+    log_secret = secrets.token_urlsafe(24)
+    log_credentials = "Basic " + base64.b64encode(f"{LOG_CLIENT}:{log_secret}".encode()).decode()
     counts: Counter[str] = Counter()
 
     def answer(body: bytes) -> web.Response:
@@ -176,6 +204,18 @@ async def _serve(host: str, port: int) -> None:
     async def revocations(request: web.Request) -> web.Response:
         return answer(b'{"revocations": []}')
 
+    async def disclosures(request: web.Request) -> web.Response:
+        if request.headers.get("authorization") != log_credentials:
+            return web.Response(status=401)
+        records = orjson.loads(await request.read())
+        counts["records"] += len(records)
+        recorded = [{"seq": counts["records"] - len(records) + n} for n in range(len(records))]
+        return web.Response(
+            body=orjson.dumps({"recorded": recorded}),
+            status=201,
+            content_type="application/json",
+        )
+
     async def stats(request: web.Request) -> web.Response:
         return answer(orjson.dumps(counts))
 
@@ -183,6 +223,7 @@ async def _serve(host: str, port: int) -> None:
     app.router.add_get("/.well-known/openid-configuration", discovery_document)
     app.router.add_get("/jwks.json", key_set)
     app.router.add_get("/revocations", revocations)
+    app.router.add_post("/disclosures", disclosures)
     app.router.add_get("/stats", stats)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -191,6 +232,7 @@ async def _serve(host: str, port: int) -> None:
         "issuer": issuer,
         "token": mint(issuer, key),
         "unscoped_token": mint(issuer, key, scopes=()),
+        "log_secret": log_secret,
     }
     print(_READY_PREFIX + orjson.dumps(ready).decode(), flush=True)
     await asyncio.Event().wait()

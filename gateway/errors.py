@@ -3,7 +3,8 @@
 GatewayError
 ├── SupergraphError     the supergraph SDL cannot be served (stops the start)
 ├── ConfigurationError  settings the gateway cannot honour together (stops the start)
-└── PlanningError       no subgraph can resolve part of a valid operation
+├── PlanningError       no subgraph can resolve part of a valid operation
+└── DisclosureUnavailable  a response's disclosures cannot be recorded (it is refused)
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class ConfigurationError(GatewayError):
 
 class PlanningError(GatewayError):
     """The operation is valid but the supergraph offers no way to resolve part of it."""
+
+
+class DisclosureUnavailable(GatewayError):
+    """What a response disclosed could not be recorded, so the response must not leave."""
 
 
 def graphql_error(

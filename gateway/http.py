@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from gateway import tracing
 from gateway.authentication import AuthenticationUnavailable, InvalidToken
+from gateway.errors import DisclosureUnavailable
 from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
 from gateway.operation import RequestError
 from gateway.pipeline import Gateway
@@ -171,7 +172,8 @@ class _GraphQLEndpoint:
             include_plan = self.settings.expose_query_plan and (
                 request.headers.get("x-query-plan", "").lower() == "true"
             )
-            identity = self.gateway.identity.for_request(caller, tracing.trace_id(request.headers))
+            trace_id = tracing.trace_id(request.headers)
+            identity = self.gateway.identity.for_request(caller, trace_id)
             result = await self.gateway.execute(
                 prepared,
                 variables,
@@ -179,6 +181,7 @@ class _GraphQLEndpoint:
                 caller=caller,
                 identity=identity,
                 include_plan=include_plan,
+                trace_id=trace_id,
             )
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None
@@ -190,6 +193,22 @@ class _GraphQLEndpoint:
             )
         except RequestError as error:
             return _respond({"errors": [_with_code(e) for e in error.errors]}, 400, media_type)
+        except DisclosureUnavailable:
+            # Logged by the stage. Nothing of the answer leaves without its record.
+            return _respond(
+                {
+                    "errors": [
+                        {
+                            "message": "The disclosure log cannot record this response right "
+                            "now, so it is withheld; try again shortly.",
+                            "extensions": {"code": "DISCLOSURE_LOG_UNAVAILABLE"},
+                        }
+                    ]
+                },
+                503,
+                media_type,
+                {"retry-after": "5"},
+            )
         except Exception:
             _log.exception("unexpected error while serving a GraphQL request")
             return _respond(

@@ -4,6 +4,7 @@
             ─▶ coerce variables ─▶ normalise (cached per @skip/@include values)
             ─▶ authorize (the requirements the caller fails: the outcome)
             ─▶ plan (cached per @override labels and outcome) ─▶ execute ─▶ shape the response
+            ─▶ record disclosures (when configured; the response waits for the record)
 
 Everything that depends only on the supergraph and the document is cached, so a repeated
 request does no schema walk: it costs three dict lookups before the subgraph requests, plus
@@ -33,6 +34,7 @@ from gateway.authorization import (
     granted_policies,
     load_policy_hook,
 )
+from gateway.disclosure import Disclosures
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.identity import IdentitySigner, RequestIdentity, load_or_create_key
@@ -106,6 +108,9 @@ class Gateway:
         )
         self.authorizer = Authorizer.build(self.supergraph)
         self.policy_hook = self._policy_hook()
+        self.disclosures = Disclosures.build(
+            self.supergraph, self.settings, self.shaper.possible_types
+        )
         self.transport: Transport | None = None
         self.executor: Executor | None = None
 
@@ -121,6 +126,8 @@ class Gateway:
 
     async def close(self) -> None:
         await self.authenticator.close()
+        if self.disclosures is not None:
+            await self.disclosures.close()
         if self.transport is not None:
             await self.transport.close()
 
@@ -182,6 +189,9 @@ class Gateway:
                 authorized = normalised.checks.authorize(outcome)
                 operation = replace(operation, selection_set=authorized.planned)
                 shaped = authorized.shaped
+            if self.disclosures is not None:
+                keyed = self.disclosures.with_keys(operation.selection_set, operation.root_type)
+                operation = replace(operation, selection_set=keyed)
             try:
                 planned = PlannedOperation(
                     normalised.operation,
@@ -225,9 +235,11 @@ class Gateway:
         caller: Caller = ANONYMOUS,
         identity: RequestIdentity | None = None,
         include_plan: bool = False,
+        trace_id: str | None = None,
     ) -> dict[str, Any]:
         """Run a prepared operation for `caller`; request errors raise RequestError, the rest
-        are values."""
+        are values. With disclosures on, raises DisclosureUnavailable when what the response
+        discloses cannot be recorded."""
         assert self.executor is not None, "Gateway.start() was not awaited"
         variables = self.coerce_variables(prepared, raw_variables)
         normalised = self.normalised(prepared, variables)
@@ -271,6 +283,17 @@ class Gateway:
             state.errors,
             introspection,
         )
+        if self.disclosures is not None and data is not None:
+            await self.disclosures.record(
+                planned.shaped,
+                planned.operation.root_type,
+                data,
+                state.data,
+                state.errors,
+                caller.claims,
+                caller.scopes,
+                trace_id,
+            )
         response: dict[str, Any] = {}
         if state.errors:
             response["errors"] = state.errors

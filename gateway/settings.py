@@ -56,6 +56,13 @@ class GatewaySettings(BaseSettings):
     # Refuse a whole request that selects a field the caller may not see, instead of
     # answering null there.
     reject_unauthorized: bool = False
+    # Disclosures (gateway/disclosure.py): the data subject's type and key field
+    # ("Type.keyField"), and `package.module:callable` recording what each response disclosed
+    # about each subject before it leaves (both or neither); seconds the hook may take before
+    # the response is refused.
+    disclosure_subject: str | None = Field(default=None, pattern=r"^\w+\.\w+$")
+    disclosure_hook: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    disclosure_timeout: float = Field(default=5.0, gt=0)
 
     # -- who is asking (gateway/authentication.py)
     # The access-token issuer, found through its discovery document; unset, every Bearer token

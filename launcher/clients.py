@@ -1,8 +1,8 @@
 """The OAuth clients the launcher registers, merged with the operator's into the file auth reads.
 
     AUTH_CLIENTS_FILE (the operator's, optional) ──┐
-    platform_clients(): the demo platform, GraphiQL ├─▶ <data dir>/auth-clients.json ──▶ auth
-                                                   ┘   (AUTH_CLIENTS_FILE of the auth service)
+    platform_clients(): the demo platform,         ├─▶ <data dir>/auth-clients.json ──▶ auth
+    GraphiQL, the gateway (a resource server)      ┘   (AUTH_CLIENTS_FILE of the auth service)
 
 A client the launcher registers gets a secret at the first run, kept in `<data dir>/secrets/`
 and never in the repository (clients files hold only its hash), and may hand its credentials
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from launcher.settings import LauncherSettings
 CLIENTS_FILE = "auth-clients.json"
 SECRETS_DIR = "secrets"
 DEMO_PLATFORM = "demo-platform"
+GATEWAY_CLIENT_ID = "gateway"
 # The demo's redirect receiver (examples/platform_flow.py) listens here; redirect URIs are
 # compared exactly, so the port is fixed per base port.
 DEMO_REDIRECT_PORT_OFFSET = 3
@@ -103,9 +105,36 @@ def graphiql_client(settings: LauncherSettings) -> LauncherClient:
     return LauncherClient(config, None)
 
 
+def gateway_config(secret: str) -> ConfiguredClient:
+    return ConfiguredClient(
+        client_id=GATEWAY_CLIENT_ID,
+        client_name="Citizen account gateway",
+        # A resource server signs nobody in; the metadata requires a redirect URI anyway.
+        redirect_uris=["https://gateway.invalid/none"],
+        grant_types=[],
+        token_endpoint_auth_method="client_secret_basic",
+        client_secret_sha256=hash_secret(secret),
+        purpose="Records every disclosure of a citizen's data in the access log",
+        data_categories=["identity"],
+        resource_server=True,
+    )
+
+
+def gateway_client(settings: LauncherSettings) -> LauncherClient:
+    """The gateway as a resource server: it records disclosures at the access log. It reads
+    its secret from the data dir, so the secret is in no process's environment."""
+    secret = client_secret(settings.data_dir, GATEWAY_CLIENT_ID)
+    secret_file = settings.data_dir.resolve() / SECRETS_DIR / GATEWAY_CLIENT_ID
+    environment = {
+        "CITIZEN_DISCLOSURE_CLIENT_ID": GATEWAY_CLIENT_ID,
+        "CITIZEN_DISCLOSURE_CLIENT_SECRET_FILE": str(secret_file),
+    }
+    return LauncherClient(gateway_config(secret), secret, {"gateway": environment})
+
+
 def platform_clients(settings: LauncherSettings) -> list[LauncherClient]:
     """Every client the launcher registers at the platform's auth server."""
-    return [demo_platform(settings), graphiql_client(settings)]
+    return [demo_platform(settings), graphiql_client(settings), gateway_client(settings)]
 
 
 def write_clients_file(
@@ -143,3 +172,24 @@ def service_environment(clients: Sequence[LauncherClient]) -> dict[str, dict[str
         for service, variables in client.environment.items():
             merged.setdefault(service, {}).update(variables)
     return merged
+
+
+def main(argv: list[str]) -> int:
+    """`python -m launcher.clients OUT`: the clients file for a container set-up, where the
+    gateway's secret comes from CITIZEN_DISCLOSURE_CLIENT_SECRET and AUTH_CLIENTS_FILE may name
+    the operator's clients."""
+    if len(argv) != 1:
+        print("usage: python -m launcher.clients OUT", file=sys.stderr)
+        return 2
+    secret = os.environ.get("CITIZEN_DISCLOSURE_CLIENT_SECRET", "")
+    if not secret:
+        print("error: CITIZEN_DISCLOSURE_CLIENT_SECRET: required", file=sys.stderr)
+        return 2
+    operator = os.environ.get("AUTH_CLIENTS_FILE")
+    gateway = LauncherClient(gateway_config(secret), secret)
+    write_clients_file(Path(argv[0]), [gateway], Path(operator) if operator else None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

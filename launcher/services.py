@@ -41,11 +41,14 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     The trust chain is wired here: the gateway verifies the auth server's tokens (found
     through its discovery document, revocations polled from it) and signs an identity token
     for every subgraph request; the subgraphs check those against the gateway's JWKS, which
-    they fetch when the first request arrives (the gateway starts after them). In production
-    the eID stand-in starts before auth, which signs citizens in through it. Auth reads the
-    clients file the launcher writes; credentials the services use come from the clients the
-    launcher registers (launcher/clients.py), added when it starts them."""
+    they fetch when the first request arrives (the gateway starts after them). Every response
+    disclosing a citizen's data to anyone else is recorded at the auth server's access log
+    first. In production the eID stand-in starts before auth, which signs citizens in through
+    it. Auth reads the clients file the launcher writes; credentials the services use (the
+    gateway's, as a resource-server client) come from the clients the launcher registers
+    (launcher/clients.py), added when it starts them."""
     host = settings.host
+    data_dir = settings.data_dir.resolve()
     supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
     gateway_jwks = f"http://{host}:{gateway_port}/.well-known/jwks.json"
@@ -105,6 +108,9 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 # GraphiQL signs in at auth as the client launcher/clients.py registers.
                 "GATEWAY_GRAPHIQL_CLIENT_ID": GRAPHIQL_CLIENT_ID,
                 "GATEWAY_GRAPHIQL_SCOPE": GRAPHIQL_SCOPE,
+                "GATEWAY_DISCLOSURE_SUBJECT": "Citizen.personalId",
+                "GATEWAY_DISCLOSURE_HOOK": "auth.disclosures:record",
+                "CITIZEN_DISCLOSURE_URL": f"{issuer}/access-log/disclosures",
             },
         ),
     ]

@@ -41,7 +41,9 @@ class Launcher:
             **environment,
         )
         profile = environment.get("CITIZEN_ENV", "development")
-        self.services = platform_services(LauncherSettings(base_port=base_port, env=profile))
+        self.services = platform_services(
+            LauncherSettings(base_port=base_port, env=profile, data_dir=data_dir)
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "launcher"],
             cwd=ROOT,

@@ -12,9 +12,19 @@ import pytest
 
 from auth.app import create_app
 from auth.subgraph import schema
+from subgraphs.common.personal_id import format_personal_id
 from subgraphs.common.settings import ConfigurationError, GatewayTrust
 from tests.auth.conftest import RunningAuth, make_settings
-from tests.auth.support import ANNA, BEN, DAN, Pkce, authorize, decode_unverified, free_port
+from tests.auth.support import (
+    ANNA,
+    BEN,
+    DAN,
+    Pkce,
+    authorize,
+    decode_unverified,
+    free_port,
+    years_ago,
+)
 from tests.auth.test_flow import GATEWAY, bank_params, code_for, token
 from tests.auth.test_refusals import exchange_code
 from tests.auth.test_token_exchange import GRANT, graphql, portal_token
@@ -36,7 +46,8 @@ def test_sdl_extends_citizen_by_key() -> None:
     sdl = schema.as_str()
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert (
-        "dataAccessLog(first: Int = 20, after: String = null): AccessLogConnection! "
+        "dataAccessLog(first: Int = 20, after: String = null, platform: String = null, "
+        "from: DateTime = null, to: DateTime = null): AccessLogConnection! "
         '@policy(policies: [["citizen:self"]])'
     ) in sdl
     manage = '@policy(policies: [["citizen:self"]]) @requiresScopes(scopes: [["account:manage"]])'
@@ -97,6 +108,100 @@ def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) ->
         )
         assert refreshed.json()["error"] == "invalid_grant"
     assert auth_server.call(auth_server.ctx.access_log.verify_chain()).ok
+
+
+LOG = """query($reps: [_Any!]!, $platform: String, $from: DateTime, $to: DateTime) {
+  _entities(representations: $reps) { ... on Citizen {
+    dataAccessLog(first: 2, platform: $platform, from: $from, to: $to) {
+      totalCount
+      edges { node { platform { clientId name } purpose categories fields actorId traceId } }
+      pageInfo { hasNextPage }
+    }
+} } }"""
+
+
+def _log_of(
+    auth_server: RunningAuth, caller: Caller, personal_id: str, **variables: object
+) -> dict[str, object]:
+    with auth_server.client() as http:
+        return graphql(
+            http,
+            auth_server.subgraph_token(caller),
+            LOG,
+            reps=[{"__typename": "Citizen", "personalId": personal_id}],
+            **variables,
+        )
+
+
+def _record(auth_server: RunningAuth, principal: str, client_id: str, n: int, when: int) -> None:
+    auth_server.call(
+        auth_server.ctx.access_log.record_disclosure(
+            principal=principal,
+            client_id=client_id,
+            categories=["income"],
+            fields=["income.total"],
+            purpose=f"purpose {n}",
+            trace_id=f"trace-{n}",
+            occurred_at=when,
+        )
+    )
+
+
+def test_the_log_names_each_platform_and_filters_by_platform_and_time(
+    auth_server: RunningAuth,
+) -> None:
+    for n, (client, when) in enumerate([("bank", 1000), ("portal", 2000), ("bank", 3000)]):
+        _record(auth_server, ANNA, client, n, when)
+    body = _log_of(auth_server, Caller(ANNA), ANNA)
+    log = body["data"]["_entities"][0]["dataAccessLog"]  # type: ignore[index]
+    assert log["totalCount"] == 3 and log["pageInfo"]["hasNextPage"] is True
+    assert [e["node"] for e in log["edges"]] == [
+        {
+            "platform": {"clientId": "bank", "name": "Example Bank"},
+            "purpose": "purpose 2",
+            "categories": ["income"],
+            "fields": ["income.total"],
+            "actorId": None,
+            "traceId": "trace-2",
+        },
+        {
+            "platform": {"clientId": "portal", "name": "Citizen portal"},
+            "purpose": "purpose 1",
+            "categories": ["income"],
+            "fields": ["income.total"],
+            "actorId": None,
+            "traceId": "trace-1",
+        },
+    ]
+
+    def traces(**variables: object) -> tuple[int, list[str]]:
+        body = _log_of(auth_server, Caller(ANNA), ANNA, **variables)
+        log = body["data"]["_entities"][0]["dataAccessLog"]  # type: ignore[index]
+        return log["totalCount"], [e["node"]["traceId"] for e in log["edges"]]
+
+    assert traces(platform="bank") == (2, ["trace-2", "trace-0"])
+    assert traces(**{"from": "1970-01-01T00:33:20Z"}) == (2, ["trace-2", "trace-1"])
+    assert traces(to="1970-01-01T00:33:20Z") == (2, ["trace-1", "trace-0"])
+    assert traces(platform="nobody") == (0, [])
+
+
+def test_a_guardian_reads_the_log_of_a_minor_in_their_care_on_their_own_token(
+    auth_server: RunningAuth,
+) -> None:
+    # Subgraphs tell a minor by the birth date the personal ID encodes (YYYYMMDD-NNNN).
+    minor = format_personal_id(years_ago(10), 1)
+    grown = format_personal_id(years_ago(18, days=1), 2)
+    guardian = Caller(ANNA, guardian_of=(minor, grown))
+    _record(auth_server, minor, "bank", 0, 1000)
+    body = _log_of(auth_server, guardian, minor)
+    assert "errors" not in body, body
+    assert body["data"]["_entities"][0]["dataAccessLog"]["totalCount"] == 1  # type: ignore[index]
+    # Turned 18: the log is their own now.
+    body = _log_of(auth_server, guardian, grown)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]  # type: ignore[index, union-attr]
+    # Not on the child's token the guardian exchanged for: that is not the citizen's own.
+    body = _log_of(auth_server, Caller(minor, actor=ANNA, delegation="guardianship"), minor)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]  # type: ignore[index, union-attr]
 
 
 # Tokens that do not speak for a citizen directly, and what each gets.

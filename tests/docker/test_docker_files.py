@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from auth.disclosures import DisclosureLogSettings
 from auth.settings import AuthSettings
 from gateway.settings import GatewaySettings
 from gateway.supergraph import parse_supergraph
@@ -21,8 +22,20 @@ _COMPOSE = _ROOT / "docker" / "compose.yaml"
 _DOCKERFILE = _ROOT / "docker" / "Dockerfile"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Refuses a key given twice in one mapping, as docker compose does (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # Keys as written, before `<<` merges in others (which those written may override).
+        keys = [key.value for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]
+        repeated = {key for key in keys if keys.count(key) > 1}
+        assert not repeated, f"{sorted(repeated)} given twice at line {node.start_mark.line + 1}"
+        return super().construct_mapping(node, deep=deep)
+
+
 def _services() -> dict[str, dict[str, Any]]:
-    services: dict[str, dict[str, Any]] = yaml.safe_load(_COMPOSE.read_text())["services"]
+    compose = yaml.load(_COMPOSE.read_text(), Loader=_StrictLoader)
+    services: dict[str, dict[str, Any]] = compose["services"]
     return services
 
 
@@ -33,6 +46,7 @@ def _known_variables() -> set[str]:
         names |= set(aliases) if aliases else {"AUTH_" + name.upper()}
     names |= {"CITIZEN_" + name.upper() for name in AgencySettings.model_fields}
     names |= {GATEWAY_ENV_PREFIX + name.upper() for name in GatewayTrust.model_fields}
+    names |= {"CITIZEN_DISCLOSURE_" + name.upper() for name in DisclosureLogSettings.model_fields}
     return names
 
 
@@ -72,7 +86,7 @@ def test_dependencies_name_defined_services() -> None:
 
 def test_no_secret_is_written_in_the_compose_file() -> None:
     text = _COMPOSE.read_text()
-    for variable in ("POSTGRES_PASSWORD", "AUTH_ADMIN_TOKEN"):
+    for variable in ("POSTGRES_PASSWORD", "AUTH_ADMIN_TOKEN", "CITIZEN_DISCLOSURE_CLIENT_SECRET"):
         assert re.search(rf"{variable}: \$\{{{variable}:\?", text), variable
 
 

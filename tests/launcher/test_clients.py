@@ -18,6 +18,7 @@ from launcher.clients import (
     LauncherClient,
     client_secret,
     demo_platform,
+    main,
     platform_clients,
     service_environment,
     write_clients_file,
@@ -127,3 +128,35 @@ def test_the_gateway_signs_in_at_auth_as_graphiql(
     assert {"openid", "identity:read", "family:read", "account:manage"} <= set(
         sign_in.scope.split()
     )
+
+
+def test_the_gateway_records_disclosures_as_a_resource_server_reading_its_secret_file(
+    tmp_path: Path,
+) -> None:
+    settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
+    clients = platform_clients(settings)
+    written = write_clients_file(tmp_path / "clients.json", clients)
+    gateway = next(c for c in read_clients_file(written) if c.client_id == "gateway")
+    assert gateway.resource_server and not gateway.first_party
+    [launched] = [c for c in clients if c.config.client_id == "gateway"]
+    assert launched.secret is not None
+    assert gateway.client_secret_sha256 == hash_secret(launched.secret)
+    secret_file = Path(
+        service_environment(clients)["gateway"]["CITIZEN_DISCLOSURE_CLIENT_SECRET_FILE"]
+    )
+    assert secret_file.read_text() == launched.secret
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert launched.secret not in json.dumps(service_environment(clients))
+
+
+def test_the_container_step_takes_the_secret_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTH_CLIENTS_FILE", raising=False)
+    monkeypatch.delenv("CITIZEN_DISCLOSURE_CLIENT_SECRET", raising=False)
+    assert main([str(tmp_path / "clients.json")]) == 2
+    monkeypatch.setenv("CITIZEN_DISCLOSURE_CLIENT_SECRET", "from-the-environment")
+    assert main([str(tmp_path / "clients.json")]) == 0
+    [gateway] = read_clients_file(tmp_path / "clients.json")
+    assert gateway.client_id == "gateway"
+    assert gateway.client_secret_sha256 == hash_secret("from-the-environment")

@@ -6,6 +6,7 @@ import pytest
 
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
+from launcher.clients import gateway_secret
 from launcher.services import AGENCIES, platform_services
 from launcher.settings import LauncherSettings
 
@@ -33,8 +34,11 @@ def test_the_gateway_is_told_where_every_subgraph_of_the_supergraph_is(
     services = {s.name: s for s in platform_services(settings)}
     for name, value in services["gateway"].environment.items():
         monkeypatch.setenv(name, value)
+    gateway_secret(tmp_path)  # what the launcher writes before starting anything
     supergraph = (ROOT / "schema" / "supergraph.graphql").read_text()
     gateway = Gateway(supergraph, GatewaySettings())
+    assert gateway.disclosures is not None
+    assert (gateway.disclosures.subject, gateway.disclosures.key) == ("Citizen", "personalId")
     assert {g.name: g.url for g in gateway.supergraph.graphs.values()} == {
         **{name: f"http://127.0.0.1:{services[name].port}/graphql" for name in AGENCIES},
         "consent": "http://127.0.0.1:5001/graphql",

@@ -9,7 +9,11 @@ minted by the test.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +23,7 @@ import httpx
 
 from auth.clients import hash_secret
 from tests.auth.support import Pkce, authorize, citizen_data, decode_unverified
-from tests.launched import HOST, Launcher
+from tests.launched import HOST, ROOT, Launcher, free_base_port
 
 CATEGORIES = ("identity", "address", "family", "income", "tax", "benefits", "vehicles", "business")
 BANK_SECRET = "bank-secret-for-trust-chain-tests"
@@ -213,3 +217,44 @@ class Platform:
         )
         assert accepted["data"]["acceptMandate"]["status"] == "ACTIVE", accepted
         return mandate_id
+
+
+@contextmanager
+def another_gateway(
+    platform: Platform, drop: tuple[str, ...] = (), **changes: str
+) -> Iterator[str]:
+    """Another gateway process beside the launcher's (a replica): the same supergraph, issuer,
+    identity key and settings, less the variables in `drop`, with `changes`; its GraphQL URL."""
+    first = platform.launcher.service("gateway")
+    port = free_base_port()
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("CITIZEN_", "GATEWAY_", "AUTH_"))
+    }
+    environment.update(first.environment)
+    environment.update({k: v for k, v in platform.environment.items() if k.startswith("GATEWAY_")})
+    for name in drop:
+        del environment[name]
+    environment.update(changes)
+    process = subprocess.Popen(
+        [*first.argv[: first.argv.index("--port")], "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "gateway did not start"
+            time.sleep(0.1)
+        yield f"http://{HOST}:{port}/graphql"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

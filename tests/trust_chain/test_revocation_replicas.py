@@ -3,8 +3,6 @@ fed by Redis only, refuses a token the moment it is revoked through the first.""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -12,9 +10,8 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.launched import HOST, ROOT, free_base_port
 from tests.trust_chain.people import find_people
-from tests.trust_chain.platform import BANK_SECRET, Platform
+from tests.trust_chain.platform import BANK_SECRET, Platform, another_gateway
 
 pytestmark = pytest.mark.slow
 
@@ -24,36 +21,8 @@ INCOME = "{ me { personalId income { total } } }"
 @pytest.fixture(scope="module")
 def second_gateway(platform: Platform) -> Iterator[str]:
     """Another replica: same supergraph, issuer and identity key, revocations from Redis only."""
-    first = platform.launcher.service("gateway")
-    port = free_base_port()
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("CITIZEN_", "GATEWAY_", "AUTH_"))
-    }
-    environment.update(first.environment)
-    environment.update({k: v for k, v in platform.environment.items() if k.startswith("GATEWAY_")})
-    del environment["GATEWAY_REVOCATION_POLL_URL"]
-    process = subprocess.Popen(
-        [*first.argv[: first.argv.index("--port")], "--port", str(port)],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://{HOST}:{port}/graphql"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://{HOST}:{port}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with another_gateway(platform, drop=("GATEWAY_REVOCATION_POLL_URL",)) as url:
+        yield url
 
 
 def _status_on(url: str, token: str) -> int:
