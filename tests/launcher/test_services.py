@@ -6,7 +6,7 @@ import pytest
 
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
-from launcher.clients import gateway_secret
+from launcher.clients import platform_clients, service_environment
 from launcher.services import AGENCIES, platform_services
 from launcher.settings import LauncherSettings
 
@@ -32,9 +32,11 @@ def test_the_gateway_is_told_where_every_subgraph_of_the_supergraph_is(
     settings the gateway accepts: the supergraph's @policy needs the launcher's policy hook."""
     settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
     services = {s.name: s for s in platform_services(settings)}
-    for name, value in services["gateway"].environment.items():
+    # What the launcher gives the gateway: its services' environment, and the credentials of
+    # the client it acts as (written into the data dir before anything starts).
+    credentials = service_environment(platform_clients(settings))["gateway"]
+    for name, value in {**services["gateway"].environment, **credentials}.items():
         monkeypatch.setenv(name, value)
-    gateway_secret(tmp_path)  # what the launcher writes before starting anything
     supergraph = (ROOT / "schema" / "supergraph.graphql").read_text()
     gateway = Gateway(supergraph, GatewaySettings())
     assert gateway.disclosures is not None
