@@ -3,6 +3,7 @@ tests that need every service at once: the launcher's own and the end-to-end tru
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import random
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from launcher.clients import DEMO_REDIRECT_PORT_OFFSET
+from launcher.clients import DEMO_REDIRECT_PORT_OFFSET, platform_clients, service_environment
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings
 
@@ -41,9 +42,13 @@ class Launcher:
             **environment,
         )
         profile = environment.get("CITIZEN_ENV", "development")
-        self.services = platform_services(
-            LauncherSettings(base_port=base_port, env=profile, data_dir=data_dir)
-        )
+        settings = LauncherSettings(base_port=base_port, env=profile, data_dir=data_dir)
+        # As the launcher starts them: with the credentials of the clients they act as.
+        credentials = service_environment(platform_clients(settings))
+        self.services = [
+            dataclasses.replace(s, environment={**s.environment, **credentials.get(s.name, {})})
+            for s in platform_services(settings)
+        ]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "launcher"],
             cwd=ROOT,
