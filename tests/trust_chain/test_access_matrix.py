@@ -393,9 +393,15 @@ def test_only_the_citizens_own_app_gives_mandates_or_withdraws_consents(
             "data": {"grantMandate": {"principalId": caller.subject, "status": "PENDING"}}
         }
     else:
-        # Refused by the gateway (@policy citizen:self, @requiresScopes account:manage).
+        # Refused by the gateway (@policy citizen:self, @requiresScopes account:manage), as
+        # are accepting and ending one: no mandate is ever looked up for them.
         assert granted["data"] is None
         assert _errors_by_path(granted) == {("grantMandate",): UNAUTHORIZED}, granted
+        for mutation in ("acceptMandate", "revokeMandate"):
+            answer = platform.graphql(
+                f'mutation {{ {mutation}(id: "mnd-any") {{ status }} }}', caller.token
+            )
+            assert _errors_by_path(answer) == {(mutation,): UNAUTHORIZED}, answer
 
     # Another platform's consent of the parent: only the parent's own app may withdraw it.
     other, consent_id = platform.platform_token(world.people.parent, ["address"], ["address"])
