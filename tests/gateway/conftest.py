@@ -14,6 +14,7 @@ from tests.gateway.kit.federation import (  # noqa: E402
     load_topic,
     start_federation,
 )
+from tests.gateway.kit.issuer import TestIssuer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,13 @@ def fed(federation: Federation) -> Iterator[Federation]:
 @pytest.fixture
 def gw(fed: Federation) -> GatewayClient:
     return fed.gateway
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[TestIssuer]:
+    """A token issuer over real HTTP, one per test module (its keys and revocations are the
+    module's own)."""
+    issuer = TestIssuer()
+    issuer.start()
+    yield issuer
+    issuer.stop()

@@ -43,14 +43,6 @@ pytestmark = pytest.mark.skipif(REFERENCE, reason="disclosures are this gateway'
 
 
 @pytest.fixture(scope="module")
-def issuer() -> Iterator[TestIssuer]:
-    issuer = TestIssuer()
-    issuer.start()
-    yield issuer
-    issuer.stop()
-
-
-@pytest.fixture(scope="module")
 def federation(issuer: TestIssuer) -> Iterator[Federation]:
     settings = {
         "issuer": issuer.url,
