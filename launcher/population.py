@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -39,3 +40,17 @@ def write_auth_population(data_dir: Path) -> Path:
     write_population_file(partial, people, links)
     partial.replace(target)
     return target
+
+
+def main(argv: list[str]) -> int:
+    """`python -m launcher.population DATA_DIR`: the same copy for a container set-up, written
+    next to the register in the volume they share."""
+    if len(argv) != 1:
+        print("usage: python -m launcher.population DATA_DIR", file=sys.stderr)
+        return 2
+    print(write_auth_population(Path(argv[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -7,7 +7,10 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from auth.population import SqlitePopulationRegister
+from launcher.population import main as population_main
 from launcher.population import write_auth_population
 from subgraphs.seed import seed
 
@@ -30,3 +33,13 @@ def test_auth_reads_people_and_guardianships_from_the_copy(tmp_path: Path) -> No
     before = path.stat().st_mtime_ns
     assert write_auth_population(tmp_path) == path
     assert path.stat().st_mtime_ns == before
+
+
+def test_the_container_step_writes_the_copy_next_to_the_register(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(tmp_path, citizens=30)
+    assert population_main([str(tmp_path)]) == 0
+    written = Path(capsys.readouterr().out.strip())
+    assert written == tmp_path / "auth-population.sqlite3" and written.exists()
+    assert population_main([]) == 2
