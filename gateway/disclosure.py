@@ -375,18 +375,7 @@ class _Walk:
                 inner = merged.get(entry.response_key) if merged is not None else None
                 if self.track:
                     self.where.append(entry.response_key)
-                if isinstance(value, list):
-                    below = self.walk_list(entry, value, inner, subject, found, path, requirements)
-                else:
-                    below = self.walk_object(
-                        self.child(entry, inner, path),
-                        value,
-                        inner,
-                        subject,
-                        found,
-                        path,
-                        requirements,
-                    )
+                below = self.walk_value(entry, value, inner, subject, found, path, requirements)
                 if self.track:
                     self.where.pop()
             if requirements and subject is not None and not below:
@@ -398,16 +387,20 @@ class _Walk:
         # Attributed to a subject of its own, nothing of this object belongs to the outer one.
         return attributed if subject is outer else False
 
-    def walk_list(
+    def walk_value(
         self,
         entry: _Entry,
-        shown: list[Any],
+        shown: Any,
         merged: Any,
         subject: object,
         found: set[_Attributed] | None,
         path: str,
         requirements: frozenset[int],
     ) -> bool:
+        """Walk a non-null composite value: a list of them, or one object."""
+        if not isinstance(shown, list):
+            plan = self.child(entry, merged, path)
+            return self.walk_object(plan, shown, merged, subject, found, path, requirements)
         merged_items = merged if isinstance(merged, list) else []
         attributed = False
         for index, item in enumerate(shown):
@@ -416,18 +409,7 @@ class _Walk:
             inner = merged_items[index] if index < len(merged_items) else None
             if self.track:
                 self.where.append(index)
-            if isinstance(item, list):
-                below = self.walk_list(entry, item, inner, subject, found, path, requirements)
-            else:
-                below = self.walk_object(
-                    self.child(entry, inner, path),
-                    item,
-                    inner,
-                    subject,
-                    found,
-                    path,
-                    requirements,
-                )
+            below = self.walk_value(entry, item, inner, subject, found, path, requirements)
             if self.track:
                 self.where.pop()
             attributed = attributed or below
