@@ -96,24 +96,26 @@ class TokenVerifier:
             return await discovered_jwks_uri(session, issuer)
 
         self.keys = keys or RemoteKeySet(jwks_uri)
-        self._verified: OrderedDict[str, Mapping[str, Any]] = OrderedDict()
+        self._verified: OrderedDict[str, Caller] = OrderedDict()
 
-    async def verify(self, token: str, now: float | None = None) -> Mapping[str, Any]:
+    async def verify(self, token: str, now: float | None = None) -> Caller:
+        """The caller the token speaks for; the Caller is built once per token and reused."""
         now = time.time() if now is None else now
-        claims = self._verified.get(token)
-        if claims is None:
+        caller = self._verified.get(token)
+        if caller is None:
             claims = await self._verify_signature(token)
             self._check_claims(claims, now)
-            self._verified[token] = claims
+            caller = self._verified[token] = Caller.from_claims(claims)
             if len(self._verified) > _VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         else:
+            assert caller.claims is not None, "only verified callers are cached"
             try:
-                self._check_times(claims, now)
+                self._check_times(caller.claims, now)
             except InvalidToken:
                 del self._verified[token]
                 raise
-        return claims
+        return caller
 
     async def _verify_signature(self, token: str) -> Mapping[str, Any]:
         header = _header(token)
@@ -248,16 +250,17 @@ class Authenticator:
         if self.verifier is None:
             raise InvalidToken("this gateway accepts no tokens: it has no issuer configured")
         now = time.time()
-        claims = await self.verifier.verify(token, now)
+        caller = await self.verifier.verify(token, now)
         if self.feeds:
             staleness = self.revocations.staleness(now)
             if staleness > self.settings.revocation_max_staleness:
                 raise AuthenticationUnavailable(
                     "revocations cannot be checked: the revocation feed is out of reach"
                 )
-            if self.revocations.is_revoked(claims):
+            assert caller.claims is not None
+            if self.revocations.is_revoked(caller.claims):
                 raise InvalidToken("the token has been revoked")
-        return Caller.from_claims(claims)
+        return caller
 
     async def _dev_token(self, person: str) -> str:
         cached = self._dev_tokens.get(person)

@@ -132,18 +132,10 @@ class _GraphQLEndpoint:
             )
         except AuthenticationUnavailable as error:
             _log.warning("refusing a token: %s", error)
-            return _respond(
-                {
-                    "errors": [
-                        {
-                            "message": "Tokens cannot be checked right now; try again shortly.",
-                            "extensions": {"code": "AUTHENTICATION_UNAVAILABLE"},
-                        }
-                    ]
-                },
-                503,
+            return _unavailable(
+                "Tokens cannot be checked right now; try again shortly.",
+                "AUTHENTICATION_UNAVAILABLE",
                 media_type,
-                {"retry-after": "5"},
             )
         try:
             params = await self._params(request)
@@ -172,16 +164,13 @@ class _GraphQLEndpoint:
             include_plan = self.settings.expose_query_plan and (
                 request.headers.get("x-query-plan", "").lower() == "true"
             )
-            trace_id = tracing.trace_id(request.headers)
-            identity = self.gateway.identity.for_request(caller, trace_id)
             result = await self.gateway.execute(
                 prepared,
                 variables,
                 headers,
                 caller=caller,
-                identity=identity,
                 include_plan=include_plan,
-                trace_id=trace_id,
+                trace_id=tracing.trace_id(request.headers),
             )
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None
@@ -195,19 +184,11 @@ class _GraphQLEndpoint:
             return _respond({"errors": [_with_code(e) for e in error.errors]}, 400, media_type)
         except DisclosureUnavailable:
             # Logged by the stage. Nothing of the answer leaves without its record.
-            return _respond(
-                {
-                    "errors": [
-                        {
-                            "message": "The disclosure log cannot record this response right "
-                            "now, so it is withheld; try again shortly.",
-                            "extensions": {"code": "DISCLOSURE_LOG_UNAVAILABLE"},
-                        }
-                    ]
-                },
-                503,
+            return _unavailable(
+                "The disclosure log cannot record this response right now, so it is "
+                "withheld; try again shortly.",
+                "DISCLOSURE_LOG_UNAVAILABLE",
                 media_type,
-                {"retry-after": "5"},
             )
         except Exception:
             _log.exception("unexpected error while serving a GraphQL request")
@@ -297,6 +278,16 @@ def _prefers_html(accept: str) -> bool:
         elif media_range in (_JSON, _GRAPHQL_RESPONSE):
             json = max(json, quality)
     return html > json
+
+
+def _unavailable(message: str, code: str, media_type: str) -> Response:
+    """503 for a dependency the gateway must not answer without (fail closed)."""
+    return _respond(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        503,
+        media_type,
+        {"retry-after": "5"},
+    )
 
 
 def _respond(

@@ -37,7 +37,7 @@ from gateway.authorization import (
 from gateway.disclosure import Disclosures
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
-from gateway.identity import IdentitySigner, RequestIdentity, load_or_create_key
+from gateway.identity import IdentitySigner, load_or_create_key
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
@@ -233,7 +233,6 @@ class Gateway:
         headers: Mapping[str, str],
         *,
         caller: Caller = ANONYMOUS,
-        identity: RequestIdentity | None = None,
         include_plan: bool = False,
         trace_id: str | None = None,
     ) -> dict[str, Any]:
@@ -263,7 +262,7 @@ class Gateway:
             raw_variables or {},
             headers,
             deduplicate=planned.operation.kind == "query",
-            identity=identity,
+            identity=self.identity.for_request(caller, trace_id),
         )
         await self.executor.execute(planned.plan, state)
         introspection = None
