@@ -121,9 +121,13 @@ def processes_of(data_dir: Path) -> list[psutil.Process]:
 
 def free_base_port() -> int:
     """A base port whose every service port in either profile (base, base+1, base+2,
-    base+101...) and the demo platform's redirect port are free."""
+    base+101...) and the demo platform's redirect port are free.
+
+    Below Linux's ephemeral range (32768 and up): a health check to a port not yet listening
+    can otherwise be given that same port as its own source and connect to itself, reading its
+    own request back as the answer."""
     for _ in range(100):
-        base = random.randrange(20_000, 60_000, 10)
+        base = random.randrange(20_000, 32_000, 10)
         settings = LauncherSettings(base_port=base, env="production")
         ports = [s.port for s in platform_services(settings)] + [base + DEMO_REDIRECT_PORT_OFFSET]
         if all(_port_free(port) for port in ports):
