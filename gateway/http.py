@@ -142,7 +142,8 @@ class _GraphQLEndpoint:
                 "AUTHENTICATION_UNAVAILABLE",
                 media_type,
             )
-        if (limited := await self.gateway.rate_limits.check_client(caller.claims)) is not None:
+        limited = await self.gateway.rate_limits.check_client(caller.claims)
+        if limited is not None:
             return _rate_limited(limited, media_type)
         try:
             params = await self._params(request)

@@ -184,6 +184,8 @@ class RateLimiter:
 
 def _address_key(host: str) -> str:
     """IPv6 hosts are limited per /64, the smallest block one subscriber usually gets."""
+    if ":" not in host:  # IPv4 (or a name): as it is, without parsing on every request
+        return host
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
