@@ -99,6 +99,10 @@ class ConfiguredClient(ClientMetadata):
     resource_server: bool = False
     # The platform's own apps (the citizen portal): the citizen's own data needs no consent.
     first_party: bool = False
+    # Requests per rate-limit window (a minute by default) the gateway admits from this
+    # client: the quota it was registered with. Unset: the gateway's default quota. The
+    # launcher hands these to the gateway (GATEWAY_RATE_LIMIT_CLIENTS); auth ignores them.
+    rate_limit: int | None = Field(default=None, ge=1)
 
 
 def hash_secret(secret: str) -> str:

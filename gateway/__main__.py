@@ -51,6 +51,9 @@ def _serve(argv: list[str]) -> int:
         access_log=False,
         loop="uvloop",
         http="httptools",
+        # Which X-Forwarded-For entry is the client's is GATEWAY_TRUSTED_PROXIES' to decide
+        # (gateway/ratelimit.py); uvicorn's default would trust any proxy on 127.0.0.1.
+        proxy_headers=False,
     )
     return 0
 

@@ -26,7 +26,9 @@ from gateway.authentication import AuthenticationUnavailable, InvalidToken
 from gateway.errors import DisclosureUnavailable
 from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
 from gateway.operation import RequestError
+from gateway.persisted import PersistedDocumentError
 from gateway.pipeline import Gateway
+from gateway.ratelimit import RateLimited
 from gateway.settings import GatewaySettings
 
 _log = logging.getLogger("gateway.http")
@@ -118,6 +120,9 @@ class _GraphQLEndpoint:
             return response
 
     async def _answer(self, request: Request, media_type: str, span: Span | None) -> Response:
+        limited = await self.gateway.rate_limits.check_address(request.client, request.headers)
+        if limited is not None:
+            return _rate_limited(limited, media_type)
         try:
             caller = await self.gateway.authenticator.authenticate(request.headers)
         except InvalidToken as error:
@@ -137,9 +142,12 @@ class _GraphQLEndpoint:
                 "AUTHENTICATION_UNAVAILABLE",
                 media_type,
             )
+        limited = await self.gateway.rate_limits.check_client(caller.claims)
+        if limited is not None:
+            return _rate_limited(limited, media_type)
         try:
             params = await self._params(request)
-            query = params.get("query")
+            query = await self.gateway.persisted.document(params)
             if not isinstance(query, str) or not query.strip():
                 raise _BadRequest("The request has no query.")
             operation_name = params.get("operationName")
@@ -182,6 +190,12 @@ class _GraphQLEndpoint:
             )
         except RequestError as error:
             return _respond({"errors": [_with_code(e) for e in error.errors]}, 400, media_type)
+        except PersistedDocumentError as error:
+            return _respond(
+                {"errors": [{"message": str(error), "extensions": {"code": error.code}}]},
+                error.status,
+                media_type,
+            )
         except DisclosureUnavailable:
             # Logged by the stage. Nothing of the answer leaves without its record.
             return _unavailable(
@@ -287,6 +301,17 @@ def _unavailable(message: str, code: str, media_type: str) -> Response:
         503,
         media_type,
         {"retry-after": "5"},
+    )
+
+
+def _rate_limited(limited: RateLimited, media_type: str) -> Response:
+    """429 with the whole seconds after which the window admits the caller again."""
+    message = f"{limited.message} Try again in {limited.retry_after} s."
+    return _respond(
+        {"errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]},
+        429,
+        media_type,
+        {"retry-after": str(limited.retry_after)},
     )
 
 

@@ -39,8 +39,10 @@ from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.identity import IdentitySigner, load_or_create_key
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
+from gateway.persisted import PersistedDocuments
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
+from gateway.ratelimit import RateLimiter
 from gateway.response import ResponseShaper
 from gateway.selection import SelectionSet
 from gateway.settings import GatewaySettings
@@ -111,6 +113,8 @@ class Gateway:
         self.disclosures = Disclosures.build(
             self.supergraph, self.settings, self.shaper.possible_types
         )
+        self.persisted = PersistedDocuments(self.settings, self.prepare)
+        self.rate_limits = RateLimiter(self.settings)
         self.transport: Transport | None = None
         self.executor: Executor | None = None
 
@@ -126,6 +130,8 @@ class Gateway:
 
     async def close(self) -> None:
         await self.authenticator.close()
+        await self.persisted.close()
+        await self.rate_limits.close()
         if self.disclosures is not None:
             await self.disclosures.close()
         if self.transport is not None:

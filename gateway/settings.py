@@ -118,6 +118,37 @@ class GatewaySettings(BaseSettings):
         "guardian_of",
     ]
 
+    # -- admission: persisted documents (gateway/persisted.py), rate limits (gateway/ratelimit.py)
+    # off: any document runs. allow_unregistered: the manifest's documents can be sent by id,
+    # any other document still runs. safelist: only the manifest's documents run.
+    persisted_documents: Literal["off", "allow_unregistered", "safelist"] = "off"
+    # The registered operations: an Apollo persisted query manifest, or a JSON map id -> body;
+    # read at start (required unless `persisted_documents` is off).
+    persisted_manifest: Path | None = None
+    # Automatic persisted queries: a client sends a document's sha256 instead of its text
+    # once it has sent the text with it. Refused with the safelist (it would register more).
+    apq: bool = True
+    # Bytes of documents the in-process APQ store holds (least recently used go first).
+    apq_cache_bytes: int = Field(default=10_000_000, ge=10_000)
+    # With a Redis URL, APQ registrations are shared with every replica, kept for the TTL.
+    persisted_redis_url: str | None = None
+    persisted_redis_prefix: str = Field(default="gateway:apq:", min_length=1)
+    persisted_redis_ttl: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    # Requests per window from one client address; None: no limit.
+    rate_limit_per_ip: int | None = Field(default=None, ge=1)
+    # Requests per window of a token's `client_id`, and quotas of named clients (from their
+    # registration) overriding that default; a client absent from both is not limited.
+    rate_limit_per_client: int | None = Field(default=None, ge=1)
+    rate_limit_clients: dict[str, int] = {}
+    # Seconds of the sliding window the limits count in.
+    rate_limit_window: float = Field(default=60.0, ge=1, le=3600)
+    # Proxies in front of the gateway that append to X-Forwarded-For: the client address is
+    # the entry that many from the right. 0: the connection's address (the header is ignored).
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
+    # With a Redis URL, replicas count in one shared window (else each counts its own).
+    ratelimit_redis_url: str | None = None
+    ratelimit_redis_prefix: str = Field(default="gateway:ratelimit:", min_length=1)
+
     @field_validator("token_algorithms")
     @classmethod
     def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
@@ -171,6 +202,32 @@ def check_settings(settings: GatewaySettings) -> None:
         )
     if settings.dev_token_url is not None and settings.issuer is None:
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
+    _check_admission(settings)
+
+
+def _check_admission(settings: GatewaySettings) -> None:
+    mode = settings.persisted_documents
+    if mode != "off" and settings.persisted_manifest is None:
+        raise ConfigurationError(
+            f"GATEWAY_PERSISTED_MANIFEST: required with GATEWAY_PERSISTED_DOCUMENTS={mode}"
+        )
+    if mode == "off" and settings.persisted_manifest is not None:
+        raise ConfigurationError(
+            "GATEWAY_PERSISTED_MANIFEST: unused unless GATEWAY_PERSISTED_DOCUMENTS is "
+            "allow_unregistered or safelist"
+        )
+    if mode == "safelist" and settings.apq:
+        raise ConfigurationError(
+            "GATEWAY_APQ: must be false with GATEWAY_PERSISTED_DOCUMENTS=safelist (automatic "
+            "persisted queries would run documents the safelist does not hold)"
+        )
+    if settings.persisted_redis_url is not None and not settings.apq:
+        raise ConfigurationError("GATEWAY_PERSISTED_REDIS_URL: it stores APQ, which is off")
+    if bad := {c: q for c, q in settings.rate_limit_clients.items() if q < 1}:
+        raise ConfigurationError(f"GATEWAY_RATE_LIMIT_CLIENTS: quotas must be >= 1: {bad}")
+    limited = (settings.rate_limit_per_ip, settings.rate_limit_per_client) != (None, None)
+    if settings.ratelimit_redis_url is not None and not (limited or settings.rate_limit_clients):
+        raise ConfigurationError("GATEWAY_RATELIMIT_REDIS_URL: no rate limit is set")
 
 
 def load_settings(**overrides: object) -> GatewaySettings:

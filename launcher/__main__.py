@@ -23,6 +23,7 @@ from launcher.clients import (
     LauncherClient,
     demo_redirect_uri,
     platform_clients,
+    quota_environment,
     service_environment,
     write_clients_file,
 )
@@ -168,8 +169,13 @@ def _register_clients(
     return [*clients, standin]
 
 
-def _with_credentials(services: list[Service], clients: list[LauncherClient]) -> list[Service]:
+def _with_credentials(
+    services: list[Service], clients: list[LauncherClient], clients_file: Path
+) -> list[Service]:
+    """Each service's credentials, and the gateway's the quotas the clients file registers."""
     extra = service_environment(clients)
+    for name, variables in quota_environment(clients_file).items():
+        extra.setdefault(name, {}).update(variables)
     return [
         dataclasses.replace(s, environment={**s.environment, **extra.get(s.name, {})})
         for s in services
@@ -209,7 +215,7 @@ def main() -> int:
     _check_ports(services, settings)
     environment = _prepare_data(settings)
     clients = _register_clients(settings, services, environment.get("AUTH_CLIENTS_FILE"))
-    services = _with_credentials(services, clients)
+    services = _with_credentials(services, clients, settings.data_dir.resolve() / CLIENTS_FILE)
     processes: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)

@@ -3,6 +3,8 @@
     AUTH_CLIENTS_FILE (the operator's, optional) ──┐
     platform_clients(): the demo platform,         ├─▶ <data dir>/auth-clients.json ──▶ auth
     GraphiQL, the gateway (a resource server)      ┘   (AUTH_CLIENTS_FILE of the auth service)
+                                                       └─▶ the quotas it registers
+                                                           (`rate_limit`) ──▶ the gateway
 
 A client the launcher registers gets a secret at the first run, kept in `<data dir>/secrets/`
 and never in the repository (clients files hold only its hash), and may hand its credentials
@@ -163,6 +165,19 @@ def write_clients_file(
     partial.write_text(json.dumps(entries, indent=2) + "\n")
     partial.replace(target)
     return target
+
+
+def quota_environment(clients_file: Path) -> dict[str, dict[str, str]]:
+    """The gateway's per-client rate limits, from the quotas the written clients file
+    registers (none registered: the gateway's own settings decide)."""
+    quotas = {
+        client.client_id: client.rate_limit
+        for client in read_clients_file(clients_file)
+        if client.rate_limit is not None
+    }
+    if not quotas:
+        return {}
+    return {"gateway": {"GATEWAY_RATE_LIMIT_CLIENTS": json.dumps(quotas)}}
 
 
 def service_environment(clients: Sequence[LauncherClient]) -> dict[str, dict[str, str]]:

@@ -20,6 +20,7 @@ from launcher.clients import (
     demo_platform,
     main,
     platform_clients,
+    quota_environment,
     service_environment,
     write_clients_file,
 )
@@ -160,3 +161,23 @@ def test_the_container_step_takes_the_secret_from_the_environment(
     [gateway] = read_clients_file(tmp_path / "clients.json")
     assert gateway.client_id == "gateway"
     assert gateway.client_secret_sha256 == hash_secret("from-the-environment")
+
+
+def test_the_quotas_platforms_are_registered_with_become_the_gateways_client_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = LauncherSettings(data_dir=tmp_path, base_port=5000)
+    clients = platform_clients(settings)
+    mine = operator_file(tmp_path / "mine.json")
+    written = write_clients_file(tmp_path / "auth-clients.json", clients, mine)
+    # No quota registered: the gateway's own settings decide.
+    assert quota_environment(written) == {}
+
+    [bank] = json.loads(mine.read_text())
+    mine.write_text(json.dumps([{**bank, "rate_limit": 600}]))
+    written = write_clients_file(tmp_path / "auth-clients.json", clients, mine)
+    environment = quota_environment(written)
+    assert list(environment) == ["gateway"]
+    for name, value in environment["gateway"].items():
+        monkeypatch.setenv(name, value)
+    assert GatewaySettings().rate_limit_clients == {"bank": 600}

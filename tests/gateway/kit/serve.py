@@ -44,6 +44,8 @@ class ServerThread:
             access_log=False,
             lifespan=self.lifespan,
             timeout_graceful_shutdown=1,
+            # As `python -m gateway` serves: X-Forwarded-For is the app's to trust or not.
+            proxy_headers=False,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
