@@ -122,7 +122,7 @@ class GatewaySettings(BaseSettings):
     # Characters in the query, checked before anything reads it.
     max_query_length: int = Field(default=32_000, ge=1_000, le=10_000_000)
     # Lexical tokens (names, punctuators, values, comments): bounds the parser's time.
-    max_tokens: int = Field(default=2_000, ge=200, le=1_000_000)
+    max_tokens: int = Field(default=1_000, ge=200, le=1_000_000)
     # Deepest nesting of fields (introspection needs 15).
     max_depth: int = Field(default=32, ge=1, le=1_000)
     # Aliased fields, fragments expanded: each is a separate resolver call.
