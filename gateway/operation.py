@@ -1,6 +1,7 @@
 """Stage 2: turn a client document into a normalised operation the planner can read.
 
-    parse within the limits (limits.py) ─▶ validate against the API schema ─▶ pick the operation
+    parse within the limits (limits.py) ─▶ validate against the API schema
+          ─▶ pick the operation                              (once per document)
           ─▶ inline fragments, apply @skip/@include          (once per values of the conditions)
 
 `@skip`/`@include` are decided here rather than forwarded: the normalised operation, and so
