@@ -244,9 +244,16 @@ class _GraphQLEndpoint:
             and int(length) > self.settings.max_request_bytes
         ):
             raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
-        body = await request.body()
-        if len(body) > self.settings.max_request_bytes:
-            raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
+        # Read as it arrives, so a chunked body (which names no length) is refused at the
+        # limit rather than held whole.
+        chunks: list[bytes] = []
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > self.settings.max_request_bytes:
+                raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
             params = orjson.loads(body)
         except orjson.JSONDecodeError as error:

@@ -1,6 +1,7 @@
 """Stage 2: turn a client document into a normalised operation the planner can read.
 
-    parse ─▶ validate against the API schema ─▶ pick the operation   (once per document)
+    parse within the limits (limits.py) ─▶ validate against the API schema
+          ─▶ pick the operation                              (once per document)
           ─▶ inline fragments, apply @skip/@include          (once per values of the conditions)
 
 `@skip`/`@include` are decided here rather than forwarded: the normalised operation, and so
@@ -34,6 +35,7 @@ from graphql import (
     validate,
 )
 
+from gateway.limits import LimitExceeded, RequestLimits, parse_within_limits
 from gateway.selection import (
     Field,
     InlineFragment,
@@ -87,12 +89,14 @@ class PreparedDocument:
 
 
 def prepare(
-    schema: GraphQLSchema, query: str, operation_name: str | None, max_depth: int | None = None
+    schema: GraphQLSchema, query: str, operation_name: str | None, limits: RequestLimits
 ) -> PreparedDocument:
     try:
         # Without locations the cached document is about 40% smaller; a document that fails
         # validation is parsed again with them, so its errors can point into the query.
-        document = parse(query, no_location=True)
+        document = parse_within_limits(query, limits)
+    except LimitExceeded as error:
+        raise RequestError([error.formatted]) from None
     except GraphQLError:
         try:
             parse(query)
@@ -136,18 +140,6 @@ def prepare(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    if max_depth is not None:
-        depth = _depth(operation.selection_set, fragments)
-        if depth > max_depth:
-            raise RequestError(
-                [
-                    {
-                        "message": f"The operation is {depth} fields deep; at most {max_depth}"
-                        " are allowed.",
-                        "extensions": {"code": "MAX_DEPTH_EXCEEDED"},
-                    }
-                ]
-            )
     return PreparedDocument(
         document, operation, fragments, _condition_variables(operation, fragments)
     )
@@ -242,20 +234,6 @@ class _Normaliser:
                     )
                 )
         return tuple(items)
-
-
-def _depth(node: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]) -> int:
-    """Fields nested in the deepest branch, fragments followed (validation rules out cycles)."""
-    deepest = 0
-    for selection in node.selections:
-        if isinstance(selection, FieldNode):
-            below = _depth(selection.selection_set, fragments) if selection.selection_set else 0
-            deepest = max(deepest, 1 + below)
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments))
-        elif isinstance(selection, FragmentSpreadNode):
-            deepest = max(deepest, _depth(fragments[selection.name.value].selection_set, fragments))
-    return deepest
 
 
 def _condition_variables(

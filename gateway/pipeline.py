@@ -38,6 +38,7 @@ from gateway.disclosure import Disclosures
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.identity import IdentitySigner, load_or_create_key
+from gateway.limits import RequestLimits
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
 from gateway.persisted import PersistedDocuments
 from gateway.plan import QueryPlan
@@ -50,6 +51,16 @@ from gateway.supergraph import parse_supergraph, with_subgraph_urls
 from gateway.transport import Transport
 
 _PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+# Bytes a cache entry takes, fixed and per character of its query: fitted to tracemalloc
+# measurements of the benchmarks' operations and introspection, 50 to 10,000 characters
+# (docs/security.md, "Request limits"). A document parsed and validated; one normalised
+# operation or plan cached on it; a refused document's errors (with locations, up to 100).
+_DOCUMENT_BYTES = 16_384
+_DOCUMENT_BYTES_PER_CHARACTER = 52
+_PLAN_BYTES = 4_096
+_PLAN_BYTES_PER_CHARACTER = 56
+_ERROR_BYTES = 8_192
+_ERROR_BYTES_PER_CHARACTER = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +76,34 @@ class _Normalised:
 
     operation: Operation
     checks: OperationChecks | None  # None: no authorization requirement touched
+    # The document it is cached on, whose cache entry pays for its plans; None: not cached.
+    document: PreparedDocument | None = None
     plans: dict[tuple[frozenset[str], Outcome], PlannedOperation | PlanningError] = field(
         default_factory=dict
     )
 
 
-class _LRU:
-    def __init__(self, size: int) -> None:
+class _DocumentCache:
+    """Prepared documents (or their RequestError) by (query, operation name), the least
+    recently used evicted first once the entries' estimated bytes pass the budget or their
+    number passes `size`.
+
+    An entry's bytes are estimated from its query's length, by factors measured with
+    tracemalloc (docs/security.md, "Request limits"): the parsed document when it is put,
+    then each normalised operation or plan cached on it as it comes, up to `max_plans`. A
+    hit costs what an OrderedDict hit costs; only the misses do the accounting.
+    """
+
+    def __init__(self, budget: int, size: int, max_plans: int) -> None:
+        self.budget = budget
         self.size = size
+        self.max_plans = max_plans
+        self.bytes = 0
         self.items: OrderedDict[Any, Any] = OrderedDict()
+        self.entries: dict[Any, _CacheEntry] = {}
+        # Plans are charged to a document, not a key: a value's id names its key while the
+        # value is cached (ids are unique among live objects; the entry is dropped with it).
+        self.keys: dict[int, Any] = {}
 
     def get(self, key: Any) -> Any:
         value = self.items.get(key)
@@ -81,10 +111,60 @@ class _LRU:
             self.items.move_to_end(key)
         return value
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: Any, value: Any, query_length: int) -> None:
+        """Cache `value`, unless it alone would take a tenth of the budget: one huge document
+        is answered, but must not evict everything else."""
+        if isinstance(value, RequestError):
+            cost = _ERROR_BYTES + query_length * _ERROR_BYTES_PER_CHARACTER
+        else:
+            cost = _DOCUMENT_BYTES + query_length * _DOCUMENT_BYTES_PER_CHARACTER
+        if cost > self.budget // 10 or key in self.items:
+            return
         self.items[key] = value
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
+        self.entries[key] = _CacheEntry(cost, query_length * _PLAN_BYTES_PER_CHARACTER)
+        self.keys[id(value)] = key
+        self.bytes += cost
+        self._evict(key)
+
+    def charge(self, document: PreparedDocument) -> bool:
+        """Account one more normalised operation or plan on `document`: False when it must not
+        be cached (the document is not cached, has its `max_plans`, or would not fit)."""
+        key = self.keys.get(id(document))
+        if key is None:
+            return False
+        entry = self.entries[key]
+        if entry.plans >= self.max_plans:
+            return False
+        entry.plans += 1
+        entry.bytes += entry.plan_bytes + _PLAN_BYTES
+        self.bytes += entry.plan_bytes + _PLAN_BYTES
+        return self._evict(key)
+
+    def _evict(self, keep: Any) -> bool:
+        """Evict the least recently used entries, never `keep`, until the budget holds; if
+        `keep` alone is over it, take back its last charge and answer False."""
+        while self.bytes > self.budget or len(self.items) > self.size:
+            oldest = next(iter(self.items))
+            if oldest == keep:
+                if len(self.items) == 1:
+                    entry = self.entries[keep]
+                    entry.plans -= 1
+                    entry.bytes -= entry.plan_bytes + _PLAN_BYTES
+                    self.bytes -= entry.plan_bytes + _PLAN_BYTES
+                    return False
+                self.items.move_to_end(keep)
+                continue
+            value = self.items.pop(oldest)
+            del self.keys[id(value)]
+            self.bytes -= self.entries.pop(oldest).bytes
+        return True
+
+
+@dataclass(slots=True)
+class _CacheEntry:
+    bytes: int
+    plan_bytes: int  # what one more normalised operation or plan is estimated to add
+    plans: int = 0
 
 
 class Gateway:
@@ -99,7 +179,12 @@ class Gateway:
             raise SupergraphError(f"GATEWAY_SUBGRAPH_URLS: {error}") from None
         self.api_schema = build_api_schema(self.supergraph)
         self.shaper = ResponseShaper(self.api_schema)
-        self.documents = _LRU(self.settings.document_cache_size)
+        self.limits = RequestLimits.from_settings(self.settings)
+        self.documents = _DocumentCache(
+            self.settings.document_cache_bytes,
+            self.settings.document_cache_size,
+            self.settings.max_plans_per_document,
+        )
         self.percent_labels = self._percent_labels()
         self.authenticator = Authenticator(self.settings)
         self.identity = IdentitySigner(
@@ -143,10 +228,10 @@ class Gateway:
         cached = self.documents.get(key)
         if cached is None:
             try:
-                cached = prepare(self.api_schema, query, operation_name, self.settings.max_depth)
+                cached = prepare(self.api_schema, query, operation_name, self.limits)
             except RequestError as error:
                 cached = error
-            self.documents.put(key, cached)
+            self.documents.put(key, cached, len(query))
         if isinstance(cached, RequestError):
             raise cached
         assert isinstance(cached, PreparedDocument)
@@ -170,7 +255,10 @@ class Gateway:
         if normalised is None:
             operation = normalise(self.api_schema, prepared, variables)
             checks = None if self.authorizer is None else self.authorizer.check(operation)
-            normalised = prepared.by_conditions[key] = _Normalised(operation, checks)
+            normalised = _Normalised(operation, checks)
+            if self.documents.charge(prepared):
+                normalised.document = prepared
+                prepared.by_conditions[key] = normalised
         return normalised
 
     def plan(
@@ -208,7 +296,8 @@ class Gateway:
                 # Cached too: an operation that cannot be planned must not cost a planning
                 # attempt (with its trial plans) on every request.
                 planned = error
-            normalised.plans[key] = planned
+            if normalised.document is not None and self.documents.charge(normalised.document):
+                normalised.plans[key] = planned
         if isinstance(planned, PlanningError):
             raise planned
         return planned

@@ -31,8 +31,6 @@ class GatewaySettings(BaseSettings):
     tracing: Literal["off", "otlp", "console"] = "off"
     document_cache_size: int = Field(default=2000, ge=1)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
-    # Deepest nesting of fields an operation may have (introspection needs about 15).
-    max_depth: int = Field(default=32, ge=1)
     max_connections_per_subgraph: int = Field(default=256, ge=1)
     # Identical subgraph queries in flight at once (same body and forwarded headers) are sent
     # once and their answer shared.
@@ -148,6 +146,30 @@ class GatewaySettings(BaseSettings):
     # With a Redis URL, replicas count in one shared window (else each counts its own).
     ratelimit_redis_url: str | None = None
     ratelimit_redis_prefix: str = Field(default="gateway:ratelimit:", min_length=1)
+
+    # -- request limits (gateway/limits.py), checked on the text and the parsed document before
+    # validation, fragments counted as if inlined; and the document cache's memory
+    # (gateway/pipeline.py). docs/security.md, "Request limits", says why each default.
+    # Characters in the query, checked before anything reads it.
+    max_query_length: int = Field(default=32_000, ge=1_000, le=10_000_000)
+    # Lexical tokens (names, punctuators, values, comments): bounds the parser's time.
+    max_tokens: int = Field(default=1_000, ge=200, le=1_000_000)
+    # Deepest nesting of fields (introspection needs 15).
+    max_depth: int = Field(default=32, ge=1, le=1_000)
+    # Aliased fields, fragments expanded: each is a separate resolver call.
+    max_aliases: int = Field(default=100, ge=0)
+    # Fields, fragments expanded: the size of the work the operation asks for.
+    max_fields: int = Field(default=2_000, ge=1)
+    # Fields at the root of one operation, fragments expanded.
+    max_root_fields: int = Field(default=50, ge=1)
+    # Directives on one field, fragment or definition.
+    max_directives: int = Field(default=10, ge=1)
+    # Bytes of memory the cached documents (parsed, with their plans) may take, as estimated
+    # by gateway/pipeline.py; `document_cache_size` bounds their number as well.
+    document_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    # Normalised operations and plans kept per document (one per @skip/@include values and
+    # per @override labels and authorization outcome); past it, planned without caching.
+    max_plans_per_document: int = Field(default=32, ge=1, le=10_000)
 
     @field_validator("token_algorithms")
     @classmethod

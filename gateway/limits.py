@@ -1,0 +1,282 @@
+"""Stage 1: refuse a document too big to handle before anything costly reads it.
+
+    query text ─▶ length ─▶ tokens (a C-speed count, stopped at the limit)
+               ─▶ parse (graphql-core, bounded by the same token limit)
+               ─▶ one walk per definition: directives per selection; its own fields,
+                  aliases, depth, root fields; the fragments it spreads
+               ─▶ fragments in dependency order, each one's totals with its spreads
+                  expanded, memoised ─▶ every definition checked against the limits
+
+Validation (OverlappingFieldsCanBeMerged compares fields pairwise) and normalisation (which
+inlines fragments) cost in proportion to the document with its fragments expanded, so neither
+may see a document over the limits. Thirty fragments each spreading the next one twice are a
+kilobyte of text and a billion fields: memoising each fragment's totals measures a document at
+its expanded size in time linear in its text, without expanding anything. Fragment cycles are
+refused here (validation's own rule would be the first to report them, but other rules walk
+the spreads too); an unknown fragment counts as empty and is left to validation's error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+)
+
+from gateway.settings import GatewaySettings
+
+# What graphql-core's lexer reads as one token (block strings, strings, comments, the spread,
+# numbers, names, punctuators); any other character that is not ignored counts as one token
+# too, and the parser refuses it later. Runs of plain characters are matched at once, so a long
+# string or comment costs one match.
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]+|\\"""|\\|"(?!""))*"""'
+    r'|"(?:[^"\\\n\r]+|\\.)*"'
+    r"|#[^\n\r]*"
+    r"|\.\.\."
+    r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+    r"|[_A-Za-z][_0-9A-Za-z]*"
+    r"|[^\s,\ufeff]"
+)
+_TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than \d+ tokens")
+_NESTED_TOO_DEEPLY = "Document is nested too deeply."
+# Totals stop growing here: a fragment bomb is refused all the same, and the numbers stay
+# machine-sized (and printable: str() refuses ints of more than 4300 digits).
+_SATURATED = 10**18
+
+
+class LimitExceeded(Exception):
+    """The document is over a limit; `formatted` is the GraphQL error the client gets."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.formatted: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLimits:
+    max_query_length: int
+    max_tokens: int
+    max_depth: int
+    max_aliases: int
+    max_root_fields: int
+    max_directives: int
+    max_fields: int
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> RequestLimits:
+        return cls(
+            max_query_length=settings.max_query_length,
+            max_tokens=settings.max_tokens,
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_root_fields=settings.max_root_fields,
+            max_directives=settings.max_directives,
+            max_fields=settings.max_fields,
+        )
+
+
+def parse_within_limits(query: str, limits: RequestLimits) -> DocumentNode:
+    """The parsed document (without locations), or LimitExceeded; a syntax error is raised
+    as graphql-core's GraphQLError."""
+    if len(query) > limits.max_query_length:
+        raise LimitExceeded(
+            f"The query is {len(query)} characters long; at most {limits.max_query_length}"
+            " are allowed.",
+            "MAX_QUERY_LENGTH_EXCEEDED",
+        )
+    # The parser spends some 20 µs on a token; counting them first costs well under one, so a
+    # flood is refused before the parser sees it. The parser's own limit backs this count.
+    if sum(1 for _ in islice(_TOKEN.finditer(query), limits.max_tokens + 1)) > limits.max_tokens:
+        raise _too_many_tokens(limits)
+    try:
+        document = parse(query, no_location=True, max_tokens=limits.max_tokens)
+    except GraphQLError as error:
+        if _TOO_MANY_TOKENS.match(str(error)):
+            raise _too_many_tokens(limits) from None
+        if _NESTED_TOO_DEEPLY in error.message:
+            raise LimitExceeded(
+                "The document nests selections or values too deeply to be read; at most"
+                f" {limits.max_depth} fields deep are allowed.",
+                "MAX_DEPTH_EXCEEDED",
+            ) from None
+        raise
+    check_document(document, limits)
+    return document
+
+
+def check_document(document: DocumentNode, limits: RequestLimits) -> None:
+    """Raise LimitExceeded if any operation or fragment of `document`, its fragments
+    expanded, is over a limit."""
+    own: list[tuple[str, _Measure]] = []
+    fragments: dict[str, _Measure] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            name = f"operation '{definition.name.value}'" if definition.name else "operation"
+        elif isinstance(definition, FragmentDefinitionNode):
+            name = f"fragment '{definition.name.value}'"
+            if definition.name.value in fragments:
+                # Validation's own message; refused here, as the second definition would
+                # otherwise go unmeasured.
+                raise LimitExceeded(
+                    f"There can be only one fragment named '{definition.name.value}'.",
+                    "GRAPHQL_VALIDATION_FAILED",
+                )
+        else:
+            continue  # a type definition: validation refuses it
+        _check_directives(len(definition.directives or ()), name, limits)
+        measure = _Measure()
+        measure.walk(definition.selection_set, 0, name, limits)
+        own.append((name, measure))
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = measure
+    totals = _fragment_totals(fragments)
+    for name, measure in own:
+        _check_totals(name, measure.expanded(totals), limits)
+
+
+@dataclass(slots=True)
+class _Measure:
+    """One definition's own selections; its spreads are added from the fragments' totals."""
+
+    fields: int = 0
+    aliases: int = 0
+    depth: int = 0
+    root_fields: int = 0
+    # (fragment, fields above the spread): a fragment spread at 0 adds its root fields.
+    spreads: list[tuple[str, int]] = field(default_factory=list)
+
+    def walk(self, node: SelectionSetNode, above: int, name: str, limits: RequestLimits) -> None:
+        # Recursion is bounded: the parser refuses selection sets nested over 200 deep.
+        for selection in node.selections:
+            _check_directives(len(selection.directives or ()), name, limits)
+            if isinstance(selection, FieldNode):
+                self.fields += 1
+                if selection.alias is not None:
+                    self.aliases += 1
+                if above == 0:
+                    self.root_fields += 1
+                if above >= self.depth:
+                    self.depth = above + 1
+                if selection.selection_set is not None:
+                    self.walk(selection.selection_set, above + 1, name, limits)
+            elif isinstance(selection, InlineFragmentNode):
+                self.walk(selection.selection_set, above, name, limits)
+            elif isinstance(selection, FragmentSpreadNode):
+                self.spreads.append((selection.name.value, above))
+
+    def expanded(self, totals: dict[str, _Totals]) -> _Totals:
+        fields, aliases, depth = self.fields, self.aliases, self.depth
+        root_fields = self.root_fields
+        for fragment, above in self.spreads:
+            spread = totals.get(fragment)
+            if spread is None:
+                continue  # unknown: validation says so
+            fields = min(fields + spread.fields, _SATURATED)
+            aliases = min(aliases + spread.aliases, _SATURATED)
+            depth = max(depth, above + spread.depth)
+            if above == 0:
+                root_fields = min(root_fields + spread.root_fields, _SATURATED)
+        return _Totals(fields, aliases, depth, root_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    fields: int
+    aliases: int
+    depth: int
+    root_fields: int
+
+
+def _fragment_totals(fragments: dict[str, _Measure]) -> dict[str, _Totals]:
+    """Every fragment's totals, each fragment after those it spreads. A depth-first walk with
+    its own stack: a chain of thousands of fragments must not reach Python's recursion limit."""
+    totals: dict[str, _Totals] = {}
+    for root in fragments:
+        if root in totals:
+            continue
+        path: list[tuple[str, Iterator[tuple[str, int]]]] = [(root, iter(fragments[root].spreads))]
+        on_path = {root}
+        while path:
+            name, pending = path[-1]
+            for spread, _above in pending:
+                if spread in on_path:
+                    cycle = [n for n, _ in path[[n for n, _ in path].index(spread) :]]
+                    via = ", ".join(f"'{n}'" for n in cycle[1:])
+                    raise LimitExceeded(
+                        f"Cannot spread fragment '{spread}' within itself"
+                        + (f" via {via}." if via else "."),
+                        "GRAPHQL_VALIDATION_FAILED",
+                    )
+                if spread in fragments and spread not in totals:
+                    path.append((spread, iter(fragments[spread].spreads)))
+                    on_path.add(spread)
+                    break
+            else:
+                path.pop()
+                on_path.discard(name)
+                totals[name] = fragments[name].expanded(totals)
+    return totals
+
+
+def _check_directives(count: int, name: str, limits: RequestLimits) -> None:
+    if count > limits.max_directives:
+        raise LimitExceeded(
+            f"A selection of the {name} has {count} directives; at most"
+            f" {limits.max_directives} are allowed.",
+            "MAX_DIRECTIVES_EXCEEDED",
+        )
+
+
+def _check_totals(name: str, totals: _Totals, limits: RequestLimits) -> None:
+    if totals.depth > limits.max_depth:
+        raise LimitExceeded(
+            f"The {name} is {totals.depth} fields deep; at most {limits.max_depth} are allowed.",
+            "MAX_DEPTH_EXCEEDED",
+        )
+    if totals.aliases > limits.max_aliases:
+        raise LimitExceeded(
+            f"The {name} uses {_count(totals.aliases)} aliases, fragments expanded; at most"
+            f" {limits.max_aliases} are allowed.",
+            "MAX_ALIASES_EXCEEDED",
+        )
+    if totals.fields > limits.max_fields:
+        raise LimitExceeded(
+            f"The {name} selects {_count(totals.fields)} fields, fragments expanded; at most"
+            f" {limits.max_fields} are allowed.",
+            "MAX_FIELDS_EXCEEDED",
+        )
+    if totals.root_fields > limits.max_root_fields:
+        raise LimitExceeded(
+            f"The {name} selects {_count(totals.root_fields)} root fields, fragments"
+            f" expanded; at most {limits.max_root_fields} are allowed.",
+            "MAX_ROOT_FIELDS_EXCEEDED",
+        )
+
+
+def _count(value: int) -> str:
+    return "more than 10^18" if value >= _SATURATED else str(value)
+
+
+def _too_many_tokens(limits: RequestLimits) -> LimitExceeded:
+    return LimitExceeded(
+        f"The query has more than {limits.max_tokens} tokens; at most {limits.max_tokens}"
+        " are allowed.",
+        "MAX_TOKENS_EXCEEDED",
+    )
+
+
+__all__ = ["LimitExceeded", "RequestLimits", "check_document", "parse_within_limits"]
