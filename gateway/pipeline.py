@@ -41,6 +41,7 @@ from gateway.identity import IdentitySigner, load_or_create_key
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
+from gateway.resilience import FaultPolicy
 from gateway.response import ResponseShaper
 from gateway.selection import SelectionSet
 from gateway.settings import GatewaySettings
@@ -120,6 +121,7 @@ class Gateway:
             timeouts=self.settings.subgraph_timeouts,
             max_connections_per_subgraph=self.settings.max_connections_per_subgraph,
             deduplicate=self.settings.deduplicate_subgraph_queries,
+            faults=FaultPolicy.from_settings(self.settings),
         )
         self.executor = Executor(self.transport)
         await self.authenticator.start()
