@@ -40,7 +40,7 @@ class FaultPolicy:
     retry_budget_ratio: float = 0.2
     retry_budget_min_per_second: float = 5.0
     breaker_failures: int = 5
-    breaker_cooldown: float = 0.5
+    breaker_cooldown: float = 0.25
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> FaultPolicy:

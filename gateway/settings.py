@@ -135,7 +135,7 @@ class GatewaySettings(BaseSettings):
     circuit_breaker_failures: int = Field(default=5, ge=1, le=10_000)
     # Seconds an open circuit waits before letting one probe request through; short, so a
     # subgraph that is back serves again within a second.
-    circuit_breaker_cooldown: float = Field(default=0.5, gt=0, le=60)
+    circuit_breaker_cooldown: float = Field(default=0.25, gt=0, le=60)
     # GraphQL requests served at once; past it a request is answered 503 SERVICE_OVERLOADED
     # with Retry-After at once, instead of queueing until every caller times out.
     max_in_flight_requests: int = Field(default=1000, ge=1, le=1_000_000)
