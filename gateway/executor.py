@@ -4,7 +4,8 @@ Per request everything is plain dicts and lists. `Flatten` nodes find their enti
 walking the tree along the plan path, build one deduplicated batch of representations per
 fetch, and merge each `_entities` result into every object it stands for. Errors of
 subgraphs are moved to the client path of the object they concern; a failed fetch leaves
-what other fetches returned in place.
+what other fetches returned in place, and its error goes to the field it was to provide:
+`["me", "taxes"]`, not `["me"]` (one per entity, as Apollo Router reports them).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from gateway import tracing
 from gateway.identity import RequestIdentity
 from gateway.plan import Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
-from gateway.selection import Field, SelectionSet
+from gateway.selection import Field, InlineFragment, SelectionSet
 from gateway.transport import SubgraphResponse, Transport
 
 
@@ -78,6 +79,7 @@ class Executor:
                 deduplicate=deduplicate,
                 authorization=authorization,
                 share_key=share_key,
+                retry=fetch.operation_kind == "query",
             )
         with tracing.tracer.start_as_current_span(
             f"subgraph {fetch.service_name}", kind=SpanKind.CLIENT
@@ -98,6 +100,7 @@ class Executor:
                 deduplicate=deduplicate,
                 authorization=authorization,
                 share_key=share_key,
+                retry=fetch.operation_kind == "query",
             )
             if not response.delivered:
                 span.set_status(Status(StatusCode.ERROR, response.errors[0]["message"]))
@@ -161,17 +164,28 @@ class Executor:
                     for entity in targets[index]:
                         _merge(entity, result)
         if response.errors:
-            self._place_errors(response, targets, flatten.paths, state)
+            self._place_errors(response, targets, flatten.paths, fetch.selection_set, state)
 
     def _place_errors(
         self,
         response: SubgraphResponse,
         targets: list[list[dict[str, Any]]],
         paths: tuple[tuple[str, ...], ...],
+        fetch_selection: SelectionSet,
         state: ExecutionState,
     ) -> None:
         """Give each error the client path of the entity it concerns (computed only now, as
         errors are rare and the paths cost a second walk)."""
+        if not response.delivered:
+            # The request failed as a whole: every entity lacks the fields it was to bring.
+            sent = {id(entity) for group in targets for entity in group}
+            for path in paths:
+                for entity, entity_path in _collect_with_paths(state.data, path):
+                    if id(entity) in sent:
+                        key = _first_key_for(fetch_selection, entity.get("__typename"))
+                        at = [*entity_path, key] if key is not None else entity_path
+                        state.errors.extend({**error, "path": at} for error in response.errors)
+            return
         where = {
             id(entity): entity_path
             for path in paths
@@ -190,7 +204,7 @@ class Executor:
                     state.errors.append({**error, "path": where[id(entity)] + error_path[2:]})
                 continue
             first = next((where[id(group[0])] for group in targets if group), None)
-            if first is not None and (not response.delivered or error_path is not None):
+            if first is not None and error_path is not None:
                 state.errors.append({**error, "path": first})
             else:
                 state.errors.append({k: v for k, v in error.items() if k != "path"})
@@ -202,10 +216,23 @@ _BY_TYPE = ("representation selections by type",)
 
 
 def _first_response_key(selection_set: SelectionSet) -> str | None:
+    """The client's name of the first field a fetch selects (`__typename` is the planner's)."""
     for item in selection_set.items:
-        if isinstance(item, Field):
-            return item.response_key
+        if isinstance(item, Field) and item.name != "__typename":
+            original, marker, number = item.response_key.rpartition("__alias_")
+            return original if marker and number.isdigit() else item.response_key
     return None
+
+
+def _first_key_for(selection_set: SelectionSet, typename: Any) -> str | None:
+    """The first field an entity fetch selects for an entity of `typename`: its fragment on
+    that type, else the first fragment (an interface's, say) that selects a field."""
+    fragments = [item for item in selection_set.items if isinstance(item, InlineFragment)]
+    for fragment in sorted(fragments, key=lambda f: f.type_condition != typename):
+        key = _first_response_key(fragment.selection_set)
+        if key is not None:
+            return key
+    return _first_response_key(selection_set)
 
 
 def _by_type(requires: SelectionSet) -> dict[str | None, SelectionSet]:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from opentelemetry.trace import Span, SpanKind
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -30,6 +31,7 @@ from gateway.persisted import PersistedDocumentError
 from gateway.pipeline import Gateway
 from gateway.ratelimit import RateLimited
 from gateway.settings import GatewaySettings
+from gateway.shedding import LoadShedding
 
 _log = logging.getLogger("gateway.http")
 _GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -63,7 +65,12 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
         routes.append(Route(ASSETS_PATH + "/{name}", graphiql.asset, methods=["GET"]))
         if graphiql.sign_in is not None:
             routes.append(Route(CALLBACK_PATH, graphiql.callback, methods=["GET"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    shedding = Middleware(
+        LoadShedding,
+        max_in_flight=gateway.settings.max_in_flight_requests,
+        retry_after=gateway.settings.overload_retry_after,
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[shedding])
     app.state.gateway = gateway
     return app
 

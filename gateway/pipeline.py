@@ -44,6 +44,7 @@ from gateway.persisted import PersistedDocuments
 from gateway.plan import QueryPlan
 from gateway.planner import plan_operation
 from gateway.ratelimit import RateLimiter
+from gateway.resilience import FaultPolicy
 from gateway.response import ResponseShaper
 from gateway.selection import SelectionSet
 from gateway.settings import GatewaySettings
@@ -209,6 +210,7 @@ class Gateway:
             timeouts=self.settings.subgraph_timeouts,
             max_connections_per_subgraph=self.settings.max_connections_per_subgraph,
             deduplicate=self.settings.deduplicate_subgraph_queries,
+            faults=FaultPolicy.from_settings(self.settings),
         )
         self.executor = Executor(self.transport)
         await self.authenticator.start()

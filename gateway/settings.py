@@ -18,8 +18,10 @@ class GatewaySettings(BaseSettings):
     supergraph: Path | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=4000, ge=0, le=65535)
-    # Seconds a subgraph may take; `subgraph_timeouts` overrides it per subgraph name.
-    subgraph_timeout: float = Field(default=30.0, gt=0)
+    # Seconds a subgraph may take; `subgraph_timeouts` overrides it per subgraph name. A
+    # subgraph lookup answers in milliseconds: past 5 s the client has given up, and a hung
+    # subgraph would hold a connection and a request slot per caller for the whole wait.
+    subgraph_timeout: float = Field(default=5.0, gt=0, le=300)
     subgraph_timeouts: dict[str, float] = {}
     # Answer `x-query-plan: true` with the plan in `extensions`: for development only.
     expose_query_plan: bool = False
@@ -171,6 +173,28 @@ class GatewaySettings(BaseSettings):
     # per @override labels and authorization outcome); past it, planned without caching.
     max_plans_per_document: int = Field(default=32, ge=1, le=10_000)
 
+    # -- faults (gateway/resilience.py, gateway/shedding.py)
+    # Attempts per subgraph request of a query (2: one retry). Mutations are sent once.
+    subgraph_max_attempts: int = Field(default=2, ge=1, le=5)
+    # Seconds before retry n: random between 0 and base * 2**(n-1), so retries of many
+    # requests that failed together are spread out.
+    subgraph_retry_base_delay: float = Field(default=0.02, ge=0, le=5)
+    # Retries to a subgraph may add this share of its requests of the last 10 s, plus
+    # `min_per_second`: a failing subgraph is not sent a multiple of its load.
+    subgraph_retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)
+    subgraph_retry_budget_min_per_second: float = Field(default=5.0, ge=0, le=10_000)
+    # Consecutive failures (no connection, timeout, HTTP 5xx) that open a subgraph's circuit:
+    # its fetches then fail at once (SUBREQUEST_CIRCUIT_OPEN) instead of waiting on it.
+    circuit_breaker_failures: int = Field(default=5, ge=1, le=10_000)
+    # Seconds an open circuit waits before letting one probe request through; short, so a
+    # subgraph that is back serves again within a second.
+    circuit_breaker_cooldown: float = Field(default=0.25, gt=0, le=60)
+    # GraphQL requests served at once; past it a request is answered 503 SERVICE_OVERLOADED
+    # with Retry-After at once, instead of queueing until every caller times out.
+    max_in_flight_requests: int = Field(default=1000, ge=1, le=1_000_000)
+    # The Retry-After (seconds) of a request refused for overload.
+    overload_retry_after: int = Field(default=1, ge=1, le=3600)
+
     @field_validator("token_algorithms")
     @classmethod
     def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
@@ -222,6 +246,8 @@ def check_settings(settings: GatewaySettings) -> None:
         raise ConfigurationError(
             "GATEWAY_GRAPHIQL_CLIENT_ID: a browser signs in only at an http(s) GATEWAY_ISSUER"
         )
+    if any(not 0 < seconds <= 300 for seconds in settings.subgraph_timeouts.values()):
+        raise ConfigurationError("GATEWAY_SUBGRAPH_TIMEOUTS: each timeout must be in (0, 300] s")
     if settings.dev_token_url is not None and settings.issuer is None:
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
     _check_admission(settings)

@@ -1,8 +1,9 @@
 """Subgraph requests over HTTP: one keep-alive pool, per-subgraph timeouts, failures as values.
 
 A request never raises: whatever goes wrong (refused connection, timeout, an HTTP error status,
-a body that is not a GraphQL response) comes back as a SubgraphResponse holding errors in the
-GraphQL shape, tagged with the subgraph's name, so the executor can keep the rest of the data.
+a body that is not a GraphQL response, a subgraph whose circuit is open) comes back as a
+SubgraphResponse holding errors in the GraphQL shape, tagged with the subgraph's name, so the
+executor can keep the rest of the data. Retries and circuit breakers: gateway/resilience.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import aiohttp
 import orjson
 
 from gateway.errors import GraphQLErrorDict, graphql_error
+from gateway.resilience import RETRYABLE_STATUSES, FaultPolicy, Guard
 from gateway.tracing import TRACE_HEADERS
 
 _JSON = "application/json"
@@ -39,8 +41,11 @@ class Transport:
         timeouts: Mapping[str, float] | None = None,
         max_connections_per_subgraph: int = 128,
         deduplicate: bool = True,
+        faults: FaultPolicy | None = None,
     ) -> None:
         self.timeout = timeout
+        self.faults = faults or FaultPolicy()
+        self.guards: dict[str, Guard] = {}
         self.deduplicate = deduplicate
         self.timeouts = dict(timeouts or {})
         connector = aiohttp.TCPConnector(
@@ -66,6 +71,7 @@ class Transport:
         deduplicate: bool = False,
         authorization: Callable[[], str] | None = None,
         share_key: str | None = None,
+        retry: bool = False,
     ) -> SubgraphResponse:
         """POST one request. With `deduplicate` (safe for queries only), a request identical
         to one already in flight (same subgraph, body, headers and `share_key`) waits for
@@ -73,14 +79,15 @@ class Transport:
         copy. `authorization` makes the Authorization header, called only for a request that
         is really sent: the gateway's identity tokens differ per request (and cost a
         signature), so requests speaking for the same identity (`share_key`) share answers
-        and a waiter signs nothing."""
+        and a waiter signs nothing. With `retry` (queries only: a retried mutation could apply
+        twice), failures that mean the request was not processed are retried."""
         payload = orjson.dumps(body)
         request_headers = {"content-type": _JSON, "accept": _JSON}
         if headers:
             request_headers.update(headers)
         if not (deduplicate and self.deduplicate):
             outcome = await self._post(
-                service_name, url, payload, _authorized(request_headers, authorization)
+                service_name, url, payload, _authorized(request_headers, authorization), retry
             )
         else:
             key = (
@@ -93,7 +100,11 @@ class Transport:
             if task is None:
                 task = asyncio.ensure_future(
                     self._post(
-                        service_name, url, payload, _authorized(request_headers, authorization)
+                        service_name,
+                        url,
+                        payload,
+                        _authorized(request_headers, authorization),
+                        retry,
                     )
                 )
                 self._in_flight[key] = task
@@ -105,24 +116,68 @@ class Transport:
         return _read_response(service_name, *outcome)
 
     async def _post(
-        self, service_name: str, url: str, payload: bytes, headers: dict[str, str]
+        self, service_name: str, url: str, payload: bytes, headers: dict[str, str], retry: bool
     ) -> tuple[int, bytes] | _Failure:
+        guard = self.guards.get(service_name)
+        if guard is None:
+            guard = self.guards[service_name] = Guard(self.faults)
+        breaker = guard.breaker
+        if not breaker.allow():
+            return _Failure(
+                f"Subgraph '{service_name}' is unavailable: after repeated failures the gateway "
+                f"is not sending it requests until it answers a probe again.",
+                "SUBREQUEST_CIRCUIT_OPEN",
+            )
+        guard.budget.deposit()
+        attempt = 1
+        while True:
+            probing = breaker.open
+            try:
+                outcome, retryable = await self._attempt(service_name, url, payload, headers)
+            except BaseException:
+                if probing:
+                    breaker.released()
+                raise
+            if isinstance(outcome, _Failure) or outcome[0] >= 500:
+                breaker.failed()
+            else:
+                breaker.succeeded()
+                return outcome
+            if not (
+                retry
+                and retryable
+                and attempt < self.faults.max_attempts
+                and guard.budget.withdraw()
+            ):
+                return outcome
+            await asyncio.sleep(self.faults.backoff(attempt))
+            if not breaker.allow():
+                return outcome
+            attempt += 1
+
+    async def _attempt(
+        self, service_name: str, url: str, payload: bytes, headers: dict[str, str]
+    ) -> tuple[tuple[int, bytes] | _Failure, bool]:
+        """One POST, and whether a failure is safe to retry (the request was not processed)."""
         timeout = self.timeouts.get(service_name, self.timeout)
         try:
             async with self.session.post(
                 url, data=payload, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as response:
-                return response.status, await response.read()
+                status = response.status
+                return (status, await response.read()), status in RETRYABLE_STATUSES
         except TimeoutError:
-            return _Failure(
+            failure = _Failure(
                 f"Subgraph '{service_name}' did not answer within {timeout:g}s.",
                 "SUBREQUEST_TIMEOUT",
             )
+            return failure, False
         except (aiohttp.ClientError, OSError) as error:
-            return _Failure(
+            failure = _Failure(
                 f"Subgraph '{service_name}' could not be reached: {error or type(error).__name__}.",
                 "SUBREQUEST_HTTP_ERROR",
             )
+            return failure, True
 
 
 def _authorized(headers: dict[str, str], authorization: Callable[[], str] | None) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""`python -m launcher`: start every service, wait until healthy, print URLs, stop on Ctrl-C."""
+"""`python -m launcher`: start every service, wait until healthy, print URLs, restart a service
+that exits (launcher/supervisor.py), stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from launcher.clients import (
 from launcher.population import write_auth_population
 from launcher.services import Service, platform_services
 from launcher.settings import LauncherSettings, load_settings
+from launcher.supervisor import Supervisor
 from subgraphs.seed import SeedMismatch, demo_personal_id, seed_if_missing
 
 _STOP_GRACE_SECONDS = 10.0
@@ -46,16 +48,18 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 def _start(
     service: Service, environment: dict[str, str], log_dir: os.PathLike[str]
 ) -> subprocess.Popen[bytes]:
-    log = open(os.path.join(log_dir, f"{service.name}.log"), "ab")  # noqa: SIM115 - the child owns it
     inherited = {k: v for k, v in environment.items() if not k.startswith(service.withhold)}
-    # A session of its own lets us signal the service and anything it spawned as one group.
-    return subprocess.Popen(
-        service.argv,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**inherited, **service.environment},
-        start_new_session=True,
-    )
+    # The child keeps its own copy of the log's descriptor; ours is closed, as restarts would
+    # otherwise pile them up. A session of its own lets us signal the service and anything it
+    # spawned as one group.
+    with open(os.path.join(log_dir, f"{service.name}.log"), "ab") as log:
+        return subprocess.Popen(
+            service.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**inherited, **service.environment},
+            start_new_session=True,
+        )
 
 
 def _port_taken(host: str, port: int) -> bool:
@@ -232,12 +236,17 @@ def main() -> int:
         demo = next(c for c in clients if c.config.client_id == DEMO_PLATFORM)
         _print_demo(settings, services, demo)
         print("ready (Ctrl-C stops)", flush=True)
+        log_dir = settings.data_dir / "logs"
+        supervisor = Supervisor(
+            services,
+            processes,
+            lambda service: _start(service, environment, log_dir),
+            log_dir,
+            time.monotonic(),
+        )
         while True:
-            for service, process in zip(services, processes, strict=True):
-                if process.poll() is not None:
-                    print(f"{service.name} exited with code {process.returncode}", file=sys.stderr)
-                    return 1
-            time.sleep(0.5)
+            supervisor.check(time.monotonic())
+            time.sleep(0.2)
     except _Stop:
         return 0
     except RuntimeError as error:

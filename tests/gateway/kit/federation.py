@@ -125,6 +125,9 @@ class Federation:
     gateway: GatewayClient
     subgraphs: dict[str, TestSubgraph]
     supergraph: str
+    # Our gateway's server (None against the reference gateway): its app's state is
+    # `server.app.state.gateway`, looked at inside its loop with `server.call`.
+    server: ServerThread | None = None
 
     def reset(self) -> None:
         for s in self.subgraphs.values():
@@ -145,6 +148,7 @@ def start_federation(
             s.start()
             started.append(s)
         supergraph = with_subgraph_urls(topic.supergraph, {n: s.url for n, s in subgraphs.items()})
+        server = None
         if REFERENCE:
             ref = _ReferenceGateway(supergraph)
             started.append(ref)
@@ -158,7 +162,7 @@ def start_federation(
             server.start()
             started.append(server)
             url = server.url
-        yield Federation(GatewayClient(url), subgraphs, supergraph)
+        yield Federation(GatewayClient(url), subgraphs, supergraph, server)
     finally:
         for s in reversed(started):
             s.stop()

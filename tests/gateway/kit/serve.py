@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import uvicorn
+
+T = TypeVar("T")
 
 
 class ServerThread:
@@ -23,6 +27,7 @@ class ServerThread:
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def running(self) -> bool:
@@ -49,7 +54,10 @@ class ServerThread:
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{self.port}", daemon=True
+            target=asyncio.run,
+            args=(self._serve(server, sock),),
+            name=f"uvicorn:{self.port}",
+            daemon=True,
         )
         thread.start()
         deadline = time.monotonic() + 15
@@ -59,6 +67,17 @@ class ServerThread:
                 raise RuntimeError(f"server on port {self.port} did not start")
             time.sleep(0.01)
         self._server, self._thread = server, thread
+
+    async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        self._loop = asyncio.get_running_loop()
+        await server.serve(sockets=[sock])
+
+    def call(self, function: Callable[[], Awaitable[T]], timeout: float = 10) -> T:
+        """Run `function()` in the server's event loop and wait for its result (to look at
+        the app's state from where it lives)."""
+        assert self._loop is not None and self.running, "server not running"
+        future = asyncio.run_coroutine_threadsafe(function(), self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
 
     def stop(self) -> None:
         if self._server is None or self._thread is None:

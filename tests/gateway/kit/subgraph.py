@@ -92,6 +92,10 @@ class Fault:
     when: Callable[[dict[str, Any]], bool] | None = None
     # edits the real result before it is sent: (request body, result) -> result
     after: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    # the connection is dropped halfway through the answer
+    disconnect: bool = False
+    # applies to this many matching requests, then the subgraph answers normally again
+    times: int | None = None
 
     @classmethod
     def http(cls, status: int, body: bytes = b"", **kw: Any) -> Fault:
@@ -100,6 +104,10 @@ class Fault:
     @classmethod
     def garbage(cls, **kw: Any) -> Fault:
         return cls(body=b"<html>definitely not json", content_type="application/json", **kw)
+
+    @classmethod
+    def disconnected(cls, **kw: Any) -> Fault:
+        return cls(disconnect=True, **kw)
 
     @classmethod
     def slow(cls, seconds: float, **kw: Any) -> Fault:
@@ -136,6 +144,15 @@ class Fault:
 
     def applies_to(self, body: dict[str, Any]) -> bool:
         return self.when is None or self.when(body)
+
+    def claim(self, body: dict[str, Any]) -> bool:
+        """Whether the fault applies to this request, counting it against `times`."""
+        if not self.applies_to(body):
+            return False
+        if self.times is None:
+            return True
+        self.times -= 1
+        return self.times >= 0
 
 
 def is_entities_request(body: dict[str, Any]) -> bool:
@@ -308,10 +325,13 @@ class TestSubgraph:
             with self._lock:
                 self.requests.append(body)
                 self.headers.append({k.lower(): v for k, v in request.headers.items()})
-            fault = self.fault
-            if fault is not None and fault.applies_to(body):
+                fault = self.fault
+                faulty = fault is not None and fault.claim(body)
+            if fault is not None and faulty:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.disconnect:
+                    return _Disconnect()
                 if fault.body is not None or fault.status != 200:
                     return Response(
                         fault.body or b"", status_code=fault.status, media_type=fault.content_type
@@ -323,8 +343,19 @@ class TestSubgraph:
                 operation_name=body.get("operationName"),
             )
             formatted = dict(result.formatted)
-            if fault is not None and fault.after is not None and fault.applies_to(body):
+            if fault is not None and fault.after is not None and faulty:
                 formatted = fault.after(body, formatted)
             return JSONResponse(formatted)
 
         return Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+
+
+class _Disconnect(Response):
+    """Starts an answer promising more bytes than it sends, then fails: the server drops the
+    connection mid-response, as a crashing process or a proxy cut would."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"1000")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"data":', "more_body": True})
+        raise ConnectionAbortedError("fault: connection dropped mid-response")
