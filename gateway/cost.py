@@ -369,6 +369,8 @@ class OperationCost:
     expression: Expression
     problems: tuple[str, ...]  # slicing arguments the document alone gets wrong
     label: str  # for log lines: the operation's kind and root fields
+    # The estimate when neither variables nor problems change it: the hot path's one read.
+    fixed: int | None = None
 
     def estimate(self, variables: Mapping[str, Any]) -> tuple[int, list[str]]:
         problems = list(self.problems)
@@ -388,7 +390,12 @@ class _Compiler:
         roots = ", ".join(
             dict.fromkeys(i.name for i in operation.selection_set.items if isinstance(i, Field))
         )
-        return OperationCost(cost, tuple(self.problems), f"{operation.kind} {{ {roots} }}")
+        return OperationCost(
+            cost,
+            tuple(self.problems),
+            f"{operation.kind} {{ {roots} }}",
+            cost if isinstance(cost, int) and not self.problems else None,
+        )
 
     def selection(
         self,
@@ -548,14 +555,18 @@ class CostControl:
     def check(self, operation: Operation, variables: Mapping[str, Any]) -> dict[str, Any] | None:
         """The response's `extensions.cost` (None when not shown); raise RequestError when
         enforcing and the operation is over budget or misuses its slicing arguments."""
-        cost = operation_cost(self.model, operation)
-        problems: list[str] = []
-        if isinstance(cost.expression, int) and not cost.problems:
-            estimated = cost.expression
-        else:
-            estimated, problems = cost.estimate(variables)
+        cost = operation.selection_set.memo.get(_MEMO_KEY) or operation_cost(self.model, operation)
+        estimated = cost.fixed
+        if estimated is None or not self.enforce:
+            return self._check(cost, variables)
+        # The cached request's path: one read, one comparison.
+        if self.budget is not None and estimated > self.budget:
+            raise _refusal(estimated, self.budget)
+        return {"estimated": estimated, "budget": self.budget} if self.in_extensions else None
+
+    def _check(self, cost: OperationCost, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+        estimated, problems = cost.estimate(variables)
         budget = self.budget
-        report = {"estimated": estimated, "budget": budget}
         over = budget is not None and estimated > budget
         if self.enforce:
             if problems:
@@ -565,24 +576,14 @@ class CostControl:
                             graphql_error(
                                 f"{problems[0]}.",
                                 code="COST_SLICING_ARGUMENT_REQUIRED",
-                                cost=report,
+                                cost={"estimated": estimated, "budget": budget},
                             )
                         )
                     ]
                 )
             if over:
-                raise RequestError(
-                    [
-                        dict(
-                            graphql_error(
-                                f"The operation's estimated cost, {estimated}, is over the "
-                                f"budget of {budget}.",
-                                code="COST_ESTIMATED_TOO_EXPENSIVE",
-                                cost=report,
-                            )
-                        )
-                    ]
-                )
+                assert budget is not None
+                raise _refusal(estimated, budget)
         else:
             _log.info(
                 "cost %d, budget %s%s: %s%s",
@@ -592,4 +593,18 @@ class CostControl:
                 cost.label,
                 f"; {'; '.join(problems)}" if problems else "",
             )
-        return report if self.in_extensions else None
+        return {"estimated": estimated, "budget": budget} if self.in_extensions else None
+
+
+def _refusal(estimated: int, budget: int) -> RequestError:
+    return RequestError(
+        [
+            dict(
+                graphql_error(
+                    f"The operation's estimated cost, {estimated}, is over the budget of {budget}.",
+                    code="COST_ESTIMATED_TOO_EXPENSIVE",
+                    cost={"estimated": estimated, "budget": budget},
+                )
+            )
+        ]
+    )
