@@ -128,10 +128,7 @@ class _ModelReader:
         fields: dict[str, Mapping[str, FieldCost]] = {}
         for type_name, nodes in field_nodes.items():
             fields[type_name] = MappingProxyType(
-                {
-                    name: self._field(f"{type_name}.{name}", node, type_weights)
-                    for name, node in nodes.items()
-                }
+                {name: self._field(type_name, node, type_weights) for name, node in nodes.items()}
             )
         objects = {
             name: self.supergraph.possible_types.get(name, frozenset())
@@ -142,9 +139,10 @@ class _ModelReader:
         return CostModel(MappingProxyType(fields), MappingProxyType(objects), default_list_size)
 
     def _field(
-        self, where: str, node: FieldDefinitionNode, type_weights: Mapping[str, int]
+        self, type_name: str, node: FieldDefinitionNode, type_weights: Mapping[str, int]
     ) -> FieldCost:
-        field_def = self.supergraph.types[where.split(".")[0]].fields[node.name.value]
+        where = f"{type_name}.{node.name.value}"
+        field_def = self.supergraph.types[type_name].fields[node.name.value]
         returned = self.supergraph.types.get(field_def.type_name)
         weight = self._weight(node, where)
         if weight is None:
