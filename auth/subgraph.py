@@ -35,6 +35,7 @@ from subgraphs.common.access import Identity, acting_citizen, require_readable
 from subgraphs.common.errors import BadUserInput, Forbidden
 from subgraphs.common.identity import IdentityGuard, IdentityVerifier, identity_of
 from subgraphs.common.policies import citizen_or_their_platform, citizens_own_token
+from subgraphs.common.schema import list_size
 
 # The subgraph's name in the supergraph: the audience of the identity tokens it accepts.
 SUBGRAPH_NAME = "consent"
@@ -286,14 +287,22 @@ class Citizen:
     def resolve_reference(cls, personalId: strawberry.ID) -> Citizen:
         return cls(personal_id=personalId)
 
-    @strawberry.federation.field(policy=citizens_own_token(), requires_scopes=[[ACCOUNT_SCOPE]])
+    @strawberry.federation.field(
+        policy=citizens_own_token(),
+        requires_scopes=[[ACCOUNT_SCOPE]],
+        directives=[list_size(20)],
+    )
     async def consents(self, info: Info[Any, Any]) -> list[Consent]:
         ctx = _require_manager(info, str(self.personal_id))
         return [
             await _consent(ctx, c) for c in await ctx.consents.of_principal(str(self.personal_id))
         ]
 
-    @strawberry.federation.field(policy=citizens_own_token(), requires_scopes=[[ACCOUNT_SCOPE]])
+    @strawberry.federation.field(
+        policy=citizens_own_token(),
+        requires_scopes=[[ACCOUNT_SCOPE]],
+        directives=[list_size(20)],
+    )
     async def mandates(self, info: Info[Any, Any]) -> list[Mandate]:
         ctx = _require_manager(info, str(self.personal_id))
         return [_mandate(m) for m in await ctx.mandates.involving(str(self.personal_id))]
@@ -302,6 +311,9 @@ class Citizen:
         policy=citizens_own_token(),
         description="Every response that disclosed this citizen's data to someone else, newest "
         "first; `platform` keeps one client's, `from` and `to` a time range (inclusive).",
+        # A page holds `first` edges (20 unless given); `first: null` is refused by the
+        # gateway's cost check, which needs the one slicing argument.
+        directives=[list_size(slicing_arguments=["first"], sized_fields=["edges"])],
     )
     async def data_access_log(
         self,

@@ -2,6 +2,7 @@
 
     request ─▶ prepare (parse + validate, cached per document and operation name)
             ─▶ coerce variables ─▶ normalise (cached per @skip/@include values)
+            ─▶ cost (computed once per normalised operation; refused over budget)
             ─▶ authorize (the requirements the caller fails: the outcome)
             ─▶ plan (cached per @override labels and outcome) ─▶ execute ─▶ shape the response
             ─▶ record disclosures (when configured; the response waits for the record)
@@ -34,6 +35,7 @@ from gateway.authorization import (
     granted_policies,
     load_policy_hook,
 )
+from gateway.cost import CostControl
 from gateway.disclosure import Disclosures
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
@@ -195,6 +197,7 @@ class Gateway:
             forwarded_claims=tuple(self.settings.identity_claims),
         )
         self.authorizer = Authorizer.build(self.supergraph)
+        self.cost = CostControl.build(self.supergraph, self.settings)
         self.policy_hook = self._policy_hook()
         self.disclosures = Disclosures.build(
             self.supergraph, self.settings, self.shaper.possible_types
@@ -339,6 +342,8 @@ class Gateway:
         assert self.executor is not None, "Gateway.start() was not awaited"
         variables = self.coerce_variables(prepared, raw_variables)
         normalised = self.normalised(prepared, variables)
+        # Refused over budget (RequestError) before the policy hook, planning or any fetch.
+        cost = None if self.cost is None else self.cost.check(normalised.operation, variables)
         outcome = ALLOWED
         if normalised.checks is not None:
             outcome = await self.outcome(normalised.checks, caller)
@@ -398,6 +403,8 @@ class Gateway:
             response["extensions"] = {
                 "queryPlan": {"json": planned.plan.to_json(), "text": str(planned.plan)}
             }
+        if cost is not None:
+            response.setdefault("extensions", {})["cost"] = cost
         return response
 
     def _policy_hook(self) -> PolicyHook | None:

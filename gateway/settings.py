@@ -195,6 +195,19 @@ class GatewaySettings(BaseSettings):
     # The Retry-After (seconds) of a request refused for overload.
     overload_retry_after: int = Field(default=1, ge=1, le=3600)
 
+    # -- cost (gateway/cost.py): static cost from @cost and @listSize, checked before planning
+    # enforce: refuse an operation estimated over `cost_budget` (400,
+    # COST_ESTIMATED_TOO_EXPENSIVE); measure: never refuse, report the estimate in every
+    # response and log it (to tune a budget); off: estimate nothing.
+    cost_mode: Literal["enforce", "measure", "off"] = "enforce"
+    # The largest estimated cost an operation may have; unset: no limit.
+    cost_budget: int | None = Field(default=None, ge=0)
+    # The size assumed for a list field without @listSize (or whose slicing argument is not
+    # given and which has no assumedSize).
+    cost_default_list_size: int = Field(default=10, ge=0, le=1_000_000)
+    # Put `extensions.cost` ({"estimated", "budget"}) in every response in enforce mode too.
+    cost_in_extensions: bool = False
+
     @field_validator("token_algorithms")
     @classmethod
     def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
@@ -248,6 +261,13 @@ def check_settings(settings: GatewaySettings) -> None:
         )
     if any(not 0 < seconds <= 300 for seconds in settings.subgraph_timeouts.values()):
         raise ConfigurationError("GATEWAY_SUBGRAPH_TIMEOUTS: each timeout must be in (0, 300] s")
+    if settings.cost_mode == "off" and (
+        settings.cost_budget is not None or settings.cost_in_extensions
+    ):
+        raise ConfigurationError(
+            "GATEWAY_COST_MODE: off, yet GATEWAY_COST_BUDGET or GATEWAY_COST_IN_EXTENSIONS is "
+            "set; choose enforce or measure"
+        )
     if settings.dev_token_url is not None and settings.issuer is None:
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
     _check_admission(settings)

@@ -150,7 +150,8 @@ class Supergraph:
     possible_types: Mapping[str, frozenset[str]]  # abstract type -> object types
     document: DocumentNode = field(repr=False)
     # How this SDL names each linked feature: the prefix of its types and directives
-    # (`join__`), and its own directive, which an import may rename.
+    # (`join__`), and its directives (its own, and others it imports), which an import may
+    # rename.
     feature_names: Mapping[str, str] = field(repr=False)
     directive_names: Mapping[str, str] = field(repr=False)
 
@@ -220,7 +221,8 @@ class _Reader:
             elif isinstance(definition, TypeDefinitionNode) or hasattr(definition, "name"):
                 name = definition.name.value
                 self.definitions.setdefault(name, []).append(definition)  # type: ignore[arg-type]
-        self.directive_names: dict[str, str] = {}  # feature -> its own directive's name
+        # feature -> its own directive's name; imported directive -> the name it is used by
+        self.directive_names: dict[str, str] = {}
         self.features = self._read_features()  # feature -> (namespace, version)
         join = self.features.get("join")
         if join is None:
@@ -272,9 +274,15 @@ class _Reader:
                 self.directive_names[feature] = namespace
                 for imported in args.get("import") or ():
                     entry = imported if isinstance(imported, dict) else {"name": imported}
-                    if str(entry.get("name", "")).lstrip("@") == feature:
+                    name = str(entry.get("name", ""))
+                    if name.lstrip("@") == feature:
                         alias = entry.get("as") or entry["name"]
                         self.directive_names[feature] = str(alias).lstrip("@")
+                    elif name.startswith("@"):
+                        # A feature's other directives (@listSize of cost), by their imported
+                        # name; not imported, they are `namespace__name`.
+                        alias = entry.get("as") or name
+                        self.directive_names[name[1:]] = str(alias).lstrip("@")
         return features
 
     def _dir(self, nodes: list[Any], name: str) -> list[dict[str, Any]]:

@@ -110,6 +110,10 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 "GATEWAY_GRAPHIQL_SCOPE": GRAPHIQL_SCOPE,
                 "GATEWAY_DISCLOSURE_SUBJECT": "Citizen.personalId",
                 "GATEWAY_DISCLOSURE_HOOK": "auth.disclosures:record",
+                # Static cost (docs/security.md): every field of `me` three levels down is
+                # estimated at about 820, a child's life events at about 1,600; 5,000 leaves
+                # room for those and refuses walks down generations of family lists.
+                "GATEWAY_COST_BUDGET": "5000",
                 "CITIZEN_DISCLOSURE_URL": f"{issuer}/access-log/disclosures",
             },
         ),

@@ -13,7 +13,7 @@ from strawberry.federation import Schema
 from subgraphs.business.loaders import BusinessLoaders
 from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
-from subgraphs.common.schema import federated_schema
+from subgraphs.common.schema import federated_schema, list_size
 
 Info = strawberry.Info[AgencyContext[BusinessLoaders], None]
 
@@ -57,7 +57,10 @@ class Company:
     registered_on: date
     dissolved_on: date | None
 
-    @strawberry.field(description="What the register recorded about the company, latest first.")
+    @strawberry.field(
+        description="What the register recorded about the company, latest first.",
+        directives=[list_size(20)],
+    )
     async def events(self, info: Info) -> list[BusinessEvent]:
         rows = await info.context.loaders.events.load(str(self.business_id))
         return [
@@ -107,6 +110,7 @@ class Citizen:
     @strawberry.federation.field(
         requires_scopes=read_scope("business"),
         description="Companies the citizen owns or sits on the board of, newest role first.",
+        directives=[list_size(10)],
     )
     async def companies(self, info: Info) -> list[CompanyRole]:
         info.context.require_readable(self.personal_id)

@@ -13,10 +13,11 @@ from typing import Any
 
 import strawberry
 from strawberry.federation import Schema
+from strawberry.federation.schema_directives import Cost
 
 from subgraphs.common.categories import CATEGORIES, read_scope
 from subgraphs.common.context import AgencyContext
-from subgraphs.common.schema import federated_schema
+from subgraphs.common.schema import federated_schema, list_size
 from subgraphs.life_events import events, journeys
 from subgraphs.life_events.events import LifeEventKind
 from subgraphs.life_events.facts import CitizenFacts, facts_from_representation
@@ -147,7 +148,7 @@ class LifeEvent:
     concerns_id: strawberry.Private[str | None]
     kind: LifeEventKind
     occurred_on: date | None
-    journey: list[JourneyStep]
+    journey: list[JourneyStep] = strawberry.field(directives=[list_size(8)])
 
     @strawberry.field(
         description="Whom the event is about when not the citizen: the newborn, the deceased. "
@@ -193,6 +194,10 @@ class Citizen:
         requires_scopes=read_scope(*CATEGORIES),
         description="Recent life events, latest first, each with what every agency does "
         "or needs about it.",
+        # Deriving them reads the @requires selection above from every agency (about 80 by
+        # the cost rules, once per citizen); the gateway counts a weight per event, so that
+        # cost is spread over the 10 events assumed.
+        directives=[list_size(10), Cost(weight=8)],
     )
     def life_events(self, info: Info) -> list[LifeEvent]:
         # The facts arrived from the gateway, but whose they are decides who may see what

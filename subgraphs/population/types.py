@@ -10,6 +10,7 @@ import strawberry
 
 from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
+from subgraphs.common.schema import list_size
 from subgraphs.population.loaders import PopulationLoaders
 from subgraphs.population.store import AddressRecord, PersonRecord
 
@@ -54,12 +55,12 @@ class Family:
 
     personal_id: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(directives=[list_size(2)])
     async def parents(self, info: Info) -> list[Citizen]:
         info.context.require_readable(self.personal_id)
         return Citizen.relatives(await info.context.loaders.parents.load(self.personal_id))
 
-    @strawberry.field
+    @strawberry.field(directives=[list_size(10)])
     async def children(self, info: Info) -> list[Citizen]:
         info.context.require_readable(self.personal_id)
         return Citizen.relatives(await info.context.loaders.children.load(self.personal_id))
@@ -156,7 +157,9 @@ class Citizen:
         return Address.from_record(history[0]) if history else None
 
     @strawberry.federation.field(
-        requires_scopes=read_scope("address"), description="Every address, newest first."
+        requires_scopes=read_scope("address"),
+        description="Every address, newest first.",
+        directives=[list_size(20)],
     )
     async def address_history(self, info: Info) -> list[Address]:
         record = self._readable(info)
@@ -167,7 +170,7 @@ class Citizen:
     def family(self, info: Info) -> Family | None:
         return Family(personal_id=self._readable(info).personal_id)
 
-    @strawberry.federation.field(requires_scopes=read_scope("family"))
+    @strawberry.federation.field(requires_scopes=read_scope("family"), directives=[list_size(10)])
     async def children(self, info: Info) -> list[Citizen]:
         record = self._readable(info)
         return Citizen.relatives(await info.context.loaders.children.load(record.personal_id))
@@ -175,6 +178,7 @@ class Citizen:
     @strawberry.federation.field(
         requires_scopes=read_scope("family"),
         description="Minors in this citizen's care: their own living children under 18.",
+        directives=[list_size(10)],
     )
     async def guardian_of(self, info: Info) -> list[Citizen]:
         record = self._readable(info)

@@ -15,7 +15,7 @@ from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
 from subgraphs.common.money import from_cents
 from subgraphs.common.policies import citizens_own_token
-from subgraphs.common.schema import federated_schema
+from subgraphs.common.schema import federated_schema, list_size
 from subgraphs.social_insurance.applications import check_application, file_application
 from subgraphs.social_insurance.loaders import SocialInsuranceLoaders
 
@@ -105,7 +105,7 @@ class Benefit:
         info.context.require_readable(self.applicant)
         return Citizen(personal_id=strawberry.ID(self.concerns_id)) if self.concerns_id else None
 
-    @strawberry.field(description="Payments, latest first.")
+    @strawberry.field(description="Payments, latest first.", directives=[list_size(24)])
     async def payments(self, info: Info) -> list[Payment]:
         info.context.require_readable(self.applicant)
         rows = await info.context.loaders.payments.load(str(self.id))
@@ -136,7 +136,9 @@ class Citizen:
         return cls(personal_id=strawberry.ID(str(representation["personalId"])))
 
     @strawberry.federation.field(
-        requires_scopes=read_scope("benefits"), description="Applications and grants, latest first."
+        requires_scopes=read_scope("benefits"),
+        description="Applications and grants, latest first.",
+        directives=[list_size(10)],
     )
     async def benefits(self, info: Info) -> list[Benefit]:
         info.context.require_readable(self.personal_id)
@@ -146,6 +148,7 @@ class Citizen:
     @strawberry.federation.field(
         requires_scopes=read_scope("benefits"),
         description="Study rights reported by educational institutions, latest first.",
+        directives=[list_size(5)],
     )
     async def studies(self, info: Info) -> list[Study]:
         info.context.require_readable(self.personal_id)

@@ -16,7 +16,7 @@ from subgraphs.common.context import AgencyContext
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.money import from_cents
 from subgraphs.common.policies import citizens_own_token
-from subgraphs.common.schema import federated_schema
+from subgraphs.common.schema import federated_schema, list_size
 from subgraphs.tax import store
 from subgraphs.tax.loaders import TaxLoaders
 
@@ -50,7 +50,7 @@ class IncomeItem:
 class Income:
     year: int
     total: Decimal
-    by_source: list[IncomeItem]
+    by_source: list[IncomeItem] = strawberry.field(directives=[list_size(10)])
 
     @classmethod
     def from_rows(cls, year: int, rows: list[sqlite3.Row]) -> Income:
@@ -128,7 +128,9 @@ class Citizen:
         return Income.from_rows(wanted, of_year) if of_year else None
 
     @strawberry.federation.field(
-        requires_scopes=read_scope("income"), description="Employments, latest first."
+        requires_scopes=read_scope("income"),
+        description="Employments, latest first.",
+        directives=[list_size(20)],
     )
     async def employments(self, info: Info) -> list[Employment]:
         info.context.require_readable(self.personal_id)
@@ -142,7 +144,7 @@ class Citizen:
             for row in rows
         ]
 
-    @strawberry.federation.field(requires_scopes=read_scope("tax"))
+    @strawberry.federation.field(requires_scopes=read_scope("tax"), directives=[list_size(10)])
     async def tax_decisions(self, info: Info) -> list[TaxDecision]:
         info.context.require_readable(self.personal_id)
         rows = await info.context.loaders.decisions.load(self.personal_id)

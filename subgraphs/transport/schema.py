@@ -11,7 +11,7 @@ from strawberry.federation import Schema
 
 from subgraphs.common.categories import read_scope
 from subgraphs.common.context import AgencyContext
-from subgraphs.common.schema import federated_schema
+from subgraphs.common.schema import federated_schema, list_size
 from subgraphs.transport.loaders import TransportLoaders
 
 Info = strawberry.Info[AgencyContext[TransportLoaders], None]
@@ -71,6 +71,7 @@ class Citizen:
     @strawberry.federation.field(
         requires_scopes=read_scope("vehicles"),
         description="Vehicles the citizen owns or holds, newest registration first.",
+        directives=[list_size(5)],
     )
     async def vehicles(self, info: Info) -> list[Vehicle]:
         info.context.require_readable(self.personal_id)

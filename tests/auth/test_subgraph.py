@@ -48,11 +48,12 @@ def test_sdl_extends_citizen_by_key() -> None:
     assert (
         "dataAccessLog(first: Int = 20, after: String = null, platform: String = null, "
         "from: DateTime = null, to: DateTime = null): AccessLogConnection! "
+        '@listSize(slicingArguments: ["first"], sizedFields: ["edges"]) '
         '@policy(policies: [["citizen:self"]])'
     ) in sdl
     manage = '@policy(policies: [["citizen:self"]]) @requiresScopes(scopes: [["account:manage"]])'
-    assert f"consents: [Consent!]! {manage}" in sdl
-    assert f"mandates: [Mandate!]! {manage}" in sdl
+    assert f"consents: [Consent!]! @listSize(assumedSize: 20) {manage}" in sdl
+    assert f"mandates: [Mandate!]! @listSize(assumedSize: 20) {manage}" in sdl
     for mutation in ("grantMandate", "acceptMandate", "revokeMandate"):
         line = next(line for line in sdl.splitlines() if line.strip().startswith(mutation))
         assert line.endswith(manage), line

@@ -83,4 +83,7 @@ async def test_access_per_person(
 async def test_service_sdl_declares_federation_directives(business: Client) -> None:
     sdl = (await business.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
-    assert 'companies: [CompanyRole!]! @requiresScopes(scopes: [["business:read"]])' in sdl
+    assert (
+        "companies: [CompanyRole!]! @listSize(assumedSize: 10) "
+        '@requiresScopes(scopes: [["business:read"]])' in sdl
+    )

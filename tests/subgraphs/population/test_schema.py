@@ -339,10 +339,13 @@ async def test_service_sdl_declares_federation_directives(population: Client) ->
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert 'address: Address @requiresScopes(scopes: [["address:read"]])' in sdl
     assert 'name: PersonName @requiresScopes(scopes: [["identity:read"]])' in sdl
-    assert 'children: [Citizen!]! @requiresScopes(scopes: [["family:read"]])' in sdl
+    assert (
+        "children: [Citizen!]! @listSize(assumedSize: 10) "
+        '@requiresScopes(scopes: [["family:read"]])' in sdl
+    )
     assert "me: Citizen @authenticated" in sdl
     assert "citizen(personalId: ID!): Citizen @authenticated" in sdl
     assert (
         'reportMove(input: ReportMoveInput!): Citizen! @policy(policies: [["citizen:self"]])' in sdl
     )
-    assert "https://specs.apollo.dev/federation/v2.6" in sdl
+    assert "https://specs.apollo.dev/federation/v2.9" in sdl

@@ -230,7 +230,10 @@ async def test_concerns_discloses_only_the_key(social: Client, seeded_dir: Path)
 async def test_service_sdl_declares_federation_directives(social: Client) -> None:
     sdl = (await social.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
-    assert 'benefits: [Benefit!]! @requiresScopes(scopes: [["benefits:read"]])' in sdl
+    assert (
+        "benefits: [Benefit!]! @listSize(assumedSize: 10) "
+        '@requiresScopes(scopes: [["benefits:read"]])' in sdl
+    )
     assert (
         "applyForBenefit(input: ApplyForBenefitInput!): Benefit! "
         '@policy(policies: [["citizen:self"]])'

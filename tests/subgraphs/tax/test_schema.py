@@ -219,7 +219,10 @@ async def test_service_sdl_declares_federation_directives(tax: Client) -> None:
     sdl = (await tax.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
     assert 'income(year: Int = null): Income @requiresScopes(scopes: [["income:read"]])' in sdl
-    assert 'taxDecisions: [TaxDecision!]! @requiresScopes(scopes: [["tax:read"]])' in sdl
+    assert (
+        "taxDecisions: [TaxDecision!]! @listSize(assumedSize: 10) "
+        '@requiresScopes(scopes: [["tax:read"]])' in sdl
+    )
     assert (
         "changeWithholdingRate(input: ChangeWithholdingRateInput!): TaxCard! "
         '@policy(policies: [["citizen:self"]])'

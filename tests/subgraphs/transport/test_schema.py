@@ -88,5 +88,8 @@ async def test_access_per_person(
 async def test_service_sdl_declares_federation_directives(transport: Client) -> None:
     sdl = (await transport.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type Citizen @key(fields: "personalId")' in sdl
-    assert 'vehicles: [Vehicle!]! @requiresScopes(scopes: [["vehicles:read"]])' in sdl
+    assert (
+        "vehicles: [Vehicle!]! @listSize(assumedSize: 5) "
+        '@requiresScopes(scopes: [["vehicles:read"]])' in sdl
+    )
     assert 'drivingLicence: DrivingLicence @requiresScopes(scopes: [["vehicles:read"]])' in sdl
