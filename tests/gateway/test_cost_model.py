@@ -11,12 +11,14 @@ import pytest
 from gateway.api_schema import build_api_schema
 from gateway.cost import CostControl, CostModel, operation_cost
 from gateway.errors import ConfigurationError, SupergraphError
+from gateway.limits import RequestLimits
 from gateway.operation import RequestError, normalise, prepare
 from gateway.settings import GatewaySettings, check_settings
 from gateway.supergraph import parse_supergraph
 from tests.gateway.kit.federation import load_topic
 
 _SUPERGRAPH = load_topic("cost").supergraph
+_LIMITS = RequestLimits.from_settings(GatewaySettings())
 _QUERIES = [
     ("{ shop { name } tags }", {}),
     ("{ featured { name price { amount } rating } }", {}),
@@ -30,7 +32,7 @@ _QUERIES = [
 def _estimate(sdl: str, query: str, variables: dict[str, Any], list_size: int = 10) -> int:
     supergraph = parse_supergraph(sdl)
     schema = build_api_schema(supergraph)
-    operation = normalise(schema, prepare(schema, query, None), variables)
+    operation = normalise(schema, prepare(schema, query, None, _LIMITS), variables)
     estimated, problems = operation_cost(
         CostModel.from_supergraph(supergraph, list_size), operation
     ).estimate(variables)
@@ -114,11 +116,11 @@ def test_an_operation_is_compiled_once_and_to_a_number_unless_a_variable_sizes_a
     supergraph = parse_supergraph(_SUPERGRAPH)
     schema = build_api_schema(supergraph)
     model = CostModel.from_supergraph(supergraph, 10)
-    fixed = normalise(schema, prepare(schema, "{ products(first: 2) { name } }", None), {})
+    fixed = normalise(schema, prepare(schema, "{ products(first: 2) { name } }", None, _LIMITS), {})
     assert operation_cost(model, fixed).expression == 2
     assert operation_cost(model, fixed) is operation_cost(model, fixed)
     query = "query ($n: Int) { products(first: $n) { name } }"
-    varying = normalise(schema, prepare(schema, query, None), {})
+    varying = normalise(schema, prepare(schema, query, None, _LIMITS), {})
     compiled = operation_cost(model, varying)
     assert not isinstance(compiled.expression, int)
     assert compiled.estimate({"n": 7}) == (7, [])
@@ -139,9 +141,9 @@ def test_enforcing_without_extensions_refuses_but_reports_nothing() -> None:
     schema = build_api_schema(supergraph)
     control = CostControl.build(supergraph, GatewaySettings(cost_budget=5))
     assert control is not None
-    small = normalise(schema, prepare(schema, "{ products(first: 5) { name } }", None), {})
+    small = normalise(schema, prepare(schema, "{ products(first: 5) { name } }", None, _LIMITS), {})
     assert control.check(small, {}) is None
-    big = normalise(schema, prepare(schema, "{ products(first: 6) { name } }", None), {})
+    big = normalise(schema, prepare(schema, "{ products(first: 6) { name } }", None, _LIMITS), {})
     with pytest.raises(RequestError) as refused:
         control.check(big, {})
     assert refused.value.errors[0]["extensions"]["cost"] == {"estimated": 6, "budget": 5}
