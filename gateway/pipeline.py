@@ -37,6 +37,7 @@ from gateway.authorization import (
 from gateway.disclosure import Disclosures
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
+from gateway.exposure import Exposure
 from gateway.identity import IdentitySigner, load_or_create_key
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
 from gateway.plan import QueryPlan
@@ -98,6 +99,7 @@ class Gateway:
         self.api_schema = build_api_schema(self.supergraph)
         self.shaper = ResponseShaper(self.api_schema)
         self.documents = _LRU(self.settings.document_cache_size)
+        self.exposure = Exposure.from_settings(self.settings)
         self.percent_labels = self._percent_labels()
         self.authenticator = Authenticator(self.settings)
         self.identity = IdentitySigner(
@@ -138,8 +140,9 @@ class Gateway:
         if cached is None:
             try:
                 cached = prepare(self.api_schema, query, operation_name, self.settings.max_depth)
+                self.exposure.refuse_introspection(cached)
             except RequestError as error:
-                cached = error
+                cached = self.exposure.request_error(error)
             self.documents.put(key, cached)
         if isinstance(cached, RequestError):
             raise cached
@@ -153,8 +156,10 @@ class Gateway:
             self.api_schema, prepared.operation.variable_definitions, dict(raw or {})
         )
         if isinstance(coerced, list):
-            raise RequestError(
-                [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced]
+            raise self.exposure.request_error(
+                RequestError(
+                    [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced]
+                )
             )
         return coerced
 
@@ -295,7 +300,7 @@ class Gateway:
             )
         response: dict[str, Any] = {}
         if state.errors:
-            response["errors"] = state.errors
+            response["errors"] = self.exposure.response_errors(state.errors, trace_id)
         response["data"] = data
         if include_plan:
             response["extensions"] = {
