@@ -8,6 +8,7 @@ GraphQL shape, tagged with the subgraph's name, so the executor can keep the res
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import orjson
 from gateway.errors import GraphQLErrorDict, graphql_error
 from gateway.tracing import TRACE_HEADERS
 
+_log = logging.getLogger("gateway.transport")
 _JSON = "application/json"
 
 
@@ -119,9 +121,10 @@ class Transport:
                 "SUBREQUEST_TIMEOUT",
             )
         except (aiohttp.ClientError, OSError) as error:
+            # aiohttp's text names the subgraph's host and port: for the operator, not clients.
+            _log.warning("subgraph %r at %s could not be reached: %r", service_name, url, error)
             return _Failure(
-                f"Subgraph '{service_name}' could not be reached: {error or type(error).__name__}.",
-                "SUBREQUEST_HTTP_ERROR",
+                f"Subgraph '{service_name}' could not be reached.", "SUBREQUEST_HTTP_ERROR"
             )
 
 
