@@ -11,6 +11,7 @@ GATEWAY_SETTINGS = {
     "subgraph_timeout": 30,
     "subgraph_timeouts": {"reviews": 0.3},
     "max_request_bytes": 2048,
+    "mask_subgraph_errors": False,  # the timeout's message is read
 }
 
 if REFERENCE:  # settings of this gateway only
