@@ -132,8 +132,9 @@ class GatewaySettings(BaseSettings):
     # Unset: off in development, on in production, where they would spell the schema out to
     # anyone guessing field names. graphql-core's " Did you mean ...?" cut from error messages.
     mask_suggestions: bool | None = None
-    # Subgraph errors shown as "Subgraph 'x' failed." with their code, the subgraph's name and
-    # the trace id; the subgraph's message, path details and extensions go to the log.
+    # Unset: off in development, on in production. Subgraph errors (and failures to reach
+    # one) shown as "Subgraph 'x' failed." with their path, code, the subgraph's name and the
+    # trace id; the subgraph's message and extensions go to the log under that trace id.
     mask_subgraph_errors: bool | None = None
     # Longest error message a client gets, in any env: longer ones (quoting what the caller
     # sent, mostly) lose their middle, so a 900 KB variable is not echoed back.
