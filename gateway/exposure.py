@@ -29,6 +29,7 @@ from graphql import (
     SelectionSetNode,
 )
 
+from gateway.errors import graphql_error
 from gateway.operation import INTROSPECTION_ROOT_FIELDS, PreparedDocument, RequestError
 from gateway.settings import GatewaySettings
 
@@ -37,10 +38,6 @@ _log = logging.getLogger("gateway.exposure")
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 # ASCII: a message may end up in a header (WWW-Authenticate), which is Latin-1 at most.
 _TRUNCATED = " ... (truncated) ... "
-INTROSPECTION_DISABLED = {
-    "message": "Introspection is disabled on this gateway.",
-    "extensions": {"code": "INTROSPECTION_DISABLED"},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +63,10 @@ class Exposure:
         if not self.introspection and _selects_introspection(
             prepared.operation.selection_set, prepared.fragments, set()
         ):
-            raise RequestError([dict(INTROSPECTION_DISABLED)])
+            disabled = graphql_error(
+                "Introspection is disabled on this gateway.", code="INTROSPECTION_DISABLED"
+            )
+            raise RequestError([dict(disabled)])
 
     def request_error(self, error: RequestError) -> RequestError:
         return RequestError([self._shown(e) for e in error.errors])
@@ -81,7 +81,6 @@ class Exposure:
             return [self._shown(e) for e in errors]
         shown: list[dict[str, Any]] = []
         hidden: list[dict[str, Any]] = []
-        trace_id = trace_id or secrets.token_hex(16)
         for error in errors:
             extensions = error.get("extensions")
             service = extensions.get("serviceName") if isinstance(extensions, dict) else None
@@ -89,6 +88,7 @@ class Exposure:
                 shown.append(self._shown(error))
                 continue
             assert isinstance(extensions, dict)
+            trace_id = trace_id or secrets.token_hex(16)
             hidden.append(error)
             masked: dict[str, Any] = {"message": f"Subgraph '{service}' failed."}
             if "path" in error:
@@ -146,4 +146,4 @@ def _selects_introspection(
     return False
 
 
-__all__ = ["INTROSPECTION_DISABLED", "Exposure"]
+__all__ = ["Exposure"]
