@@ -4,6 +4,8 @@ errors reduced to the subgraph's name, code and the trace id (the detail in the 
 subgraph host or port in any message, and no caller's value echoed back at length
 (fixtures/intersections). tests/gateway/test_exposure_development.py: development."""
 
+import base64
+import json
 import logging
 import re
 from urllib.parse import urlsplit
@@ -12,7 +14,14 @@ import pytest
 
 from gateway.exposure import Exposure
 from gateway.settings import GatewaySettings
-from tests.gateway.kit.federation import REFERENCE, Federation, GatewayClient
+from tests.gateway.kit.federation import (
+    REFERENCE,
+    Federation,
+    GatewayClient,
+    load_topic,
+    start_federation,
+)
+from tests.gateway.kit.issuer import AUDIENCE, TestIssuer
 from tests.gateway.kit.subgraph import Fault
 
 TOPIC = "intersections"
@@ -186,6 +195,28 @@ async def test_a_900_kb_value_sent_is_not_echoed_back(
     if code is not None:
         assert error["extensions"]["code"] == code
     _no_subgraph_request(fed)
+
+
+def _part(value: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("kid", ["ключ", "ключ" * 400])
+async def test_a_token_naming_an_unknown_key_is_quoted_briefly_and_in_ascii_in_the_challenge(
+    issuer: TestIssuer, kid: str
+) -> None:
+    settings = {"issuer": issuer.url, "audience": AUDIENCE, "revocation_required": False}
+    token = f"{_part({'alg': 'RS256', 'typ': 'at+jwt', 'kid': kid})}.{_part({'sub': 'x'})}.c2ln"
+    with start_federation(load_topic(TOPIC), settings) as fed:
+        response = await fed.gateway.request(
+            "POST", json={"query": "{ __typename }"}, headers={"authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 401
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert "ключ" in error["message"] and len(error["message"]) <= 1000
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer error="invalid_token"') and challenge.isascii()
 
 
 def test_a_long_message_keeps_its_start_and_its_end() -> None:
