@@ -186,8 +186,9 @@ class _GraphQLEndpoint:
             )
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None
+            message = self.gateway.exposure.truncate(str(error))  # may quote a Content-Type
             return _respond(
-                {"errors": [{"message": str(error), "extensions": {"code": error.code}}]},
+                {"errors": [{"message": message, "extensions": {"code": error.code}}]},
                 error.status,
                 media_type,
                 headers_out,

@@ -197,6 +197,13 @@ async def test_a_900_kb_value_sent_is_not_echoed_back(
     _no_subgraph_request(fed)
 
 
+async def test_a_long_content_type_is_not_echoed_back(gw: GatewayClient) -> None:
+    content_type = "application/" + "x" * 5000
+    response = await gw.request("POST", content=b"{}", headers={"content-type": content_type})
+    assert response.status_code == 415
+    assert len(response.json()["errors"][0]["message"]) == 1000
+
+
 def _part(value: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
