@@ -5,11 +5,11 @@ Content-Type, or none) reaches the server and runs before the browser withholds 
 from the page. Such a POST is refused before anything runs; every other request makes the
 browser send a CORS preflight first, which only the configured origins pass.
 
-    POST, Content-Type application/json (or any non-simple type)   ─▶ served
-    POST, simple or no Content-Type, with a preflight header       ─▶ served (body rules apply)
-    POST, simple or no Content-Type, no preflight header           ─▶ 400 CSRF_PREVENTED
-    GET                                                            ─▶ served (queries only)
-    OPTIONS (preflight) from a configured origin                   ─▶ allowed; others get none
+    POST, a Content-Type no form sends (application/json, ...)  ─▶ on (JSON only, else 415)
+    POST, a form's Content-Type or none, a preflight header     ─▶ on (and so 415)
+    POST, a form's Content-Type or none, no preflight header    ─▶ 400 CSRF_PREVENTED
+    GET                                                         ─▶ on (queries only, else 405)
+    OPTIONS (a preflight) from a configured origin              ─▶ allowed; others get none
 """
 
 from __future__ import annotations
