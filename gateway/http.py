@@ -1,10 +1,11 @@
 """Stage 6: GraphQL over HTTP, on Starlette.
 
-POST with a JSON body, GET for queries; answers `application/graphql-response+json` when the
+POST with a JSON body (a POST a browser could send cross-site unasked is refused first, see
+gateway/cross_origin.py), GET for queries; answers `application/graphql-response+json` when the
 client accepts it, `application/json` otherwise. Requests that cannot be executed (malformed
 JSON, no query, a document that does not parse or validate, bad variables) get 400 with a
 GraphQL error body; a mutation over GET gets 405. A browser's GET without a query (its Accept
-ranks text/html above JSON) gets the GraphiQL page instead, unless the setting turns it off.
+ranks text/html above JSON) gets the GraphiQL page instead, where the settings have it on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from gateway import tracing
 from gateway.authentication import AuthenticationUnavailable, InvalidToken
+from gateway.cross_origin import CSRF_MESSAGE, cors_middleware, preflighted
 from gateway.errors import DisclosureUnavailable
 from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
 from gateway.operation import RequestError
@@ -70,7 +72,9 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
         max_in_flight=gateway.settings.max_in_flight_requests,
         retry_after=gateway.settings.overload_retry_after,
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[shedding])
+    # CORS outermost: a preflight is answered without counting as a request in flight.
+    middleware = [*cors_middleware(gateway.settings), shedding]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.gateway = gateway
     return app
 
@@ -127,17 +131,27 @@ class _GraphQLEndpoint:
             return response
 
     async def _answer(self, request: Request, media_type: str, span: Span | None) -> Response:
+        if request.method == "POST" and not preflighted(request.headers):
+            return _respond(
+                {"errors": [{"message": CSRF_MESSAGE, "extensions": {"code": "CSRF_PREVENTED"}}]},
+                400,
+                media_type,
+            )
         limited = await self.gateway.rate_limits.check_address(request.client, request.headers)
         if limited is not None:
             return _rate_limited(limited, media_type)
         try:
             caller = await self.gateway.authenticator.authenticate(request.headers)
         except InvalidToken as error:
+            # The message may quote the token's header (its alg, its kid).
+            message = self.gateway.exposure.truncate(str(error))
             # RFC 6750 section 3: the challenge names the error; the body says which check failed.
-            description = str(error).replace("\\", "").replace('"', "'")
+            # A header is Latin-1 at most, and a kid may be anything.
+            description = message.encode("ascii", "replace").decode()
+            description = description.replace("\\", "").replace('"', "'")
             challenge = f'Bearer error="invalid_token", error_description="{description}"'
             return _respond(
-                {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]},
+                {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
                 401,
                 media_type,
                 {"www-authenticate": challenge},
@@ -189,8 +203,9 @@ class _GraphQLEndpoint:
             )
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None
+            message = self.gateway.exposure.truncate(str(error))  # may quote a Content-Type
             return _respond(
-                {"errors": [{"message": str(error), "extensions": {"code": error.code}}]},
+                {"errors": [{"message": message, "extensions": {"code": error.code}}]},
                 error.status,
                 media_type,
                 headers_out,
@@ -238,7 +253,7 @@ class _GraphQLEndpoint:
                         raise _BadRequest(f"{name} is not valid JSON.") from None
             return params
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in (_JSON, "application/graphql+json", ""):
+        if content_type not in (_JSON, "application/graphql+json"):
             raise _BadRequest(
                 f"Content-Type {content_type!r} is not supported; send application/json.",
                 415,

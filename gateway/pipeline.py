@@ -39,6 +39,7 @@ from gateway.cost import CostControl
 from gateway.disclosure import Disclosures
 from gateway.errors import PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
+from gateway.exposure import Exposure
 from gateway.identity import IdentitySigner, load_or_create_key
 from gateway.limits import RequestLimits
 from gateway.operation import Operation, PreparedDocument, RequestError, normalise, prepare
@@ -188,6 +189,7 @@ class Gateway:
             self.settings.document_cache_size,
             self.settings.max_plans_per_document,
         )
+        self.exposure = Exposure.from_settings(self.settings)
         self.percent_labels = self._percent_labels()
         self.authenticator = Authenticator(self.settings)
         self.identity = IdentitySigner(
@@ -234,8 +236,9 @@ class Gateway:
         if cached is None:
             try:
                 cached = prepare(self.api_schema, query, operation_name, self.limits)
+                self.exposure.refuse_introspection(cached)
             except RequestError as error:
-                cached = error
+                cached = self.exposure.request_error(error)
             self.documents.put(key, cached, len(query))
         if isinstance(cached, RequestError):
             raise cached
@@ -249,8 +252,10 @@ class Gateway:
             self.api_schema, prepared.operation.variable_definitions, dict(raw or {})
         )
         if isinstance(coerced, list):
-            raise RequestError(
-                [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced]
+            raise self.exposure.request_error(
+                RequestError(
+                    [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced]
+                )
             )
         return coerced
 
@@ -397,7 +402,7 @@ class Gateway:
             )
         response: dict[str, Any] = {}
         if state.errors:
-            response["errors"] = state.errors
+            response["errors"] = self.exposure.response_errors(state.errors, trace_id)
         response["data"] = data
         if include_plan:
             response["extensions"] = {

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from gateway.errors import ConfigurationError
@@ -42,7 +42,8 @@ class GatewaySettings(BaseSettings):
     # Subgraph name -> URL, replacing the supergraph's @join__graph urls (ports chosen at start).
     subgraph_urls: dict[str, str] = {}
     # The GraphiQL page for browsers at GET /graphql, and the headers its editor starts with.
-    graphiql: bool = True
+    # Unset: on in development only (see `introspection`).
+    graphiql: bool | None = None
     graphiql_default_headers: dict[str, str] = {}
     # GraphiQL's "Sign in": the OAuth client it is at `issuer` (a first-party public client
     # whose redirect URI is this gateway's /graphql/signin/callback) and the scope it asks
@@ -208,6 +209,38 @@ class GatewaySettings(BaseSettings):
     # Put `extensions.cost` ({"estimated", "budget"}) in every response in enforce mode too.
     cost_in_extensions: bool = False
 
+    # -- abuse resistance (gateway/cross_origin.py, gateway/exposure.py)
+    # Origins (scheme://host[:port], as browsers send them) whose pages may read the gateway's
+    # answers; "*" for any page (refused with credentials). Empty: no cross-origin page may.
+    cors_origins: list[Annotated[str, StringConstraints(pattern=r"^(\*|https?://[^/\s]+)$")]] = []
+    # Let those pages send cookies and HTTP authentication too; a Bearer token needs no such
+    # leave, it is an ordinary header.
+    cors_allow_credentials: bool = False
+    # Unset (None): on in development, off in production; true or false wins over GATEWAY_ENV.
+    # `__schema` and `__type` answered (GraphiQL's documentation and completion need them).
+    introspection: bool | None = None
+    # Unset: off in development, on in production, where they would spell the schema out to
+    # anyone guessing field names. graphql-core's " Did you mean ...?" cut from error messages.
+    mask_suggestions: bool | None = None
+    # Unset: off in development, on in production. Subgraph errors (and failures to reach
+    # one) shown as "Subgraph 'x' failed." with their path, code, the subgraph's name and the
+    # trace id; the subgraph's message and extensions go to the log under that trace id.
+    mask_subgraph_errors: bool | None = None
+    # Longest error message a client gets, in any env: longer ones (quoting what the caller
+    # sent, mostly) lose their middle, so a 900 KB variable is not echoed back.
+    max_error_message_length: int = Field(default=1000, ge=100, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _env_defaults(self) -> GatewaySettings:
+        development = self.env == "development"
+        for name in ("graphiql", "introspection"):
+            if getattr(self, name) is None:
+                setattr(self, name, development)
+        for name in ("mask_suggestions", "mask_subgraph_errors"):
+            if getattr(self, name) is None:
+                setattr(self, name, not development)
+        return self
+
     @field_validator("token_algorithms")
     @classmethod
     def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
@@ -270,6 +303,13 @@ def check_settings(settings: GatewaySettings) -> None:
         )
     if settings.dev_token_url is not None and settings.issuer is None:
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
+    if "*" in settings.cors_origins and settings.cors_allow_credentials:
+        # Browsers refuse credentials with `*`; echoing any origin instead would hand every
+        # site the caller's cookies.
+        raise ConfigurationError(
+            'GATEWAY_CORS_ALLOW_CREDENTIALS: refused with GATEWAY_CORS_ORIGINS ["*"]; name the '
+            "origins instead"
+        )
     _check_admission(settings)
 
 

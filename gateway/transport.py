@@ -9,6 +9,7 @@ executor can keep the rest of the data. Retries and circuit breakers: gateway/re
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from gateway.errors import GraphQLErrorDict, graphql_error
 from gateway.resilience import RETRYABLE_STATUSES, FaultPolicy, Guard
 from gateway.tracing import TRACE_HEADERS
 
+_log = logging.getLogger("gateway.transport")
 _JSON = "application/json"
 
 
@@ -173,9 +175,10 @@ class Transport:
             )
             return failure, False
         except (aiohttp.ClientError, OSError) as error:
+            # aiohttp's text names the subgraph's host and port: for the operator, not clients.
+            _log.warning("subgraph %r at %s could not be reached: %r", service_name, url, error)
             failure = _Failure(
-                f"Subgraph '{service_name}' could not be reached: {error or type(error).__name__}.",
-                "SUBREQUEST_HTTP_ERROR",
+                f"Subgraph '{service_name}' could not be reached.", "SUBREQUEST_HTTP_ERROR"
             )
             return failure, True
 

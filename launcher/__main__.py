@@ -153,6 +153,11 @@ def _prepare_data(settings: LauncherSettings) -> dict[str, str]:
         # None of that, whatever the shell says: a gateway in development mode would honour
         # the development identity header of anyone who can reach it.
         environment["GATEWAY_ENV"] = "production"
+        # Production turns GraphiQL and introspection off; this profile is tried through
+        # GraphiQL's sign-in, which reads the schema, so both stay on unless the shell says
+        # otherwise (docs/security.md).
+        environment.setdefault("GATEWAY_GRAPHIQL", "true")
+        environment.setdefault("GATEWAY_INTROSPECTION", "true")
     return environment
 
 

@@ -7,6 +7,8 @@ from tests.gateway.kit.asserts import assert_data
 from tests.gateway.kit.federation import Federation, GatewayClient
 
 TOPIC = "inaccessible"
+# Off by default in production, the env these tests run in.
+GATEWAY_SETTINGS = {"introspection": True}
 
 STANDARD_DIRECTIVES = {"include", "skip", "deprecated", "specifiedBy", "oneOf", "defer", "stream"}
 

@@ -6,6 +6,8 @@ from graphql import get_introspection_query
 from tests.gateway.kit.federation import REFERENCE, GatewayClient
 
 TOPIC = "operations"
+# Off by default in production; deep introspection queries are the examples here.
+GATEWAY_SETTINGS = {"introspection": True}
 
 
 def _nested(levels: int) -> str:

@@ -9,6 +9,9 @@ from tests.gateway.kit.federation import Federation, GatewayClient
 from tests.gateway.kit.subgraph import Fault
 
 TOPIC = "errors"
+# The subgraphs' own messages and extensions are what these tests follow; production masks
+# them (tests/gateway/test_exposure.py).
+GATEWAY_SETTINGS = {"mask_subgraph_errors": False}
 
 
 def _one_error(body: dict[str, Any]) -> dict[str, Any]:

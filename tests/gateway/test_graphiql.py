@@ -43,6 +43,8 @@ SIGN_IN = {
 
 @contextlib.asynccontextmanager
 async def _client(**settings: object) -> AsyncIterator[httpx.AsyncClient]:
+    # The page is off in production (the default env) unless turned on, as here.
+    settings = {"graphiql": True, **settings}
     app = create_app(SUPERGRAPH, settings=GatewaySettings(**settings))  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -261,6 +263,8 @@ async def test_run_a_query_in_chromium(chromium: str, tmp_path: Path) -> None:
     the headers the settings prefill, and read the result pane; no sign-in is configured."""
     data.reset()
     settings = {
+        "graphiql": True,
+        "introspection": True,  # the page reads the schema
         "graphiql_default_headers": {"x-tenant": "demo"},
         "propagate_headers": ["x-tenant"],
     }

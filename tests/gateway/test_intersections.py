@@ -7,6 +7,8 @@ from tests.gateway.kit.asserts import assert_data
 from tests.gateway.kit.federation import Federation, GatewayClient
 
 TOPIC = "intersections"
+# Off by default in production; one test reads the enums through introspection.
+GATEWAY_SETTINGS = {"introspection": True}
 
 
 async def test_output_enum_union_of_values(gw: GatewayClient) -> None:

@@ -23,6 +23,7 @@ GATEWAY_SETTINGS = {
     # Small enough to be reached by queries under the body limit; the other limits default.
     "max_query_length": 1500,
     "max_tokens": 700,
+    "mask_subgraph_errors": False,  # the timeout's message is read
 }
 
 if REFERENCE:  # settings of this gateway only

@@ -13,8 +13,13 @@ from tests.gateway.kit.subgraph import Fault, is_entities_request
 TOPIC = "partial_failure"
 # Each test here breaks reviews once and expects that fault's own error, so the circuit
 # breaker (which would answer SUBREQUEST_CIRCUIT_OPEN after a run of failures; see
-# test_faults.py) must not open across them.
-GATEWAY_SETTINGS = {"subgraph_timeout": 0.5, "circuit_breaker_failures": 1000}
+# test_faults.py) must not open across them. Unmasked: one test follows a subgraph's own
+# message and extensions (production masks them, tests/gateway/test_exposure.py).
+GATEWAY_SETTINGS = {
+    "subgraph_timeout": 0.5,
+    "circuit_breaker_failures": 1000,
+    "mask_subgraph_errors": False,
+}
 
 
 def _down(fed: Federation) -> None:
