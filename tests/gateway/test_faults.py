@@ -23,6 +23,8 @@ FAILURES_TO_OPEN = 3
 GATEWAY_SETTINGS = {
     "subgraph_timeouts": {"reviews": TIMEOUT},
     "circuit_breaker_failures": FAILURES_TO_OPEN,
+    # The gateway's own failure messages are read (production shows only their codes).
+    "mask_subgraph_errors": False,
 }
 ME = "{ me { name reviews { body } balance } }"
 FULL_ME = {"me": {"name": "Ada", "reviews": [{"body": "great"}], "balance": 10}}

@@ -24,6 +24,7 @@ GATEWAY_SETTINGS = {
     "max_query_length": 1500,
     "max_tokens": 700,
     "mask_subgraph_errors": False,  # the timeout's message is read
+    "introspection": True,  # GraphiQL's introspection query must fit within the limits
 }
 
 if REFERENCE:  # settings of this gateway only
