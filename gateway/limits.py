@@ -6,6 +6,8 @@
                   aliases, depth, root fields; the fragments it spreads
                ─▶ fragments in dependency order, each one's totals with its spreads
                   expanded, memoised ─▶ every definition checked against the limits
+               ─▶ the pairs of fields sharing a response key, counted on each
+                  definition's shape (fragments' shapes memoised, then merged)
 
 Validation (OverlappingFieldsCanBeMerged compares fields pairwise) and normalisation (which
 inlines fragments) cost in proportion to the document with its fragments expanded, so neither
@@ -14,6 +16,15 @@ kilobyte of text and a billion fields: memoising each fragment's totals measures
 its expanded size in time linear in its text, without expanding anything. Fragment cycles are
 refused here (validation's own rule would be the first to report them, but other rules walk
 the spreads too); an unknown fragment counts as empty and is left to validation's error.
+
+OverlappingFieldsCanBeMerged compares every two fields that land on one response key (the
+same path in the result), through inline fragments, spreads and the merged sub-selections
+of same-key fields: a thousand `name`s cost half a million comparisons, and a thousand tokens
+are enough for them. So the document's comparisons are counted before validation makes them:
+a definition's *shape* maps each response key to the number of fields there and the shape
+below it; merging two shapes adds, for each key both hold, the product of their counts (the
+pairs validation compares there). A fragment's shape is built once and shared, never copied
+whole, so counting costs in proportion to the pairs counted, and stops at the limit.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, TypeAlias
 
 from graphql import (
     DocumentNode,
@@ -53,6 +64,13 @@ _TOKEN = re.compile(
 )
 _TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than \d+ tokens")
 _NESTED_TOO_DEEPLY = "Document is nested too deeply."
+# Response key -> (fields there, the shape of their merged sub-selections); built once per
+# definition, a fragment's shared by every definition that spreads it, so never mutated.
+_Shape: TypeAlias = dict[str, tuple[int, "_Shape | None"]]
+# The entry of a shape counting the fragments spread at its place, with those they spread:
+# validation compares the fragments met there pairwise too, shared keys or not. No response
+# key can be spelt so.
+_SPREADS = "..."
 # Totals stop growing here: a fragment bomb is refused all the same, and the numbers stay
 # machine-sized (and printable: str() refuses ints of more than 4300 digits).
 _SATURATED = 10**18
@@ -75,6 +93,7 @@ class RequestLimits:
     max_root_fields: int
     max_directives: int
     max_fields: int
+    max_field_pairs: int
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> RequestLimits:
@@ -86,6 +105,7 @@ class RequestLimits:
             max_root_fields=settings.max_root_fields,
             max_directives=settings.max_directives,
             max_fields=settings.max_fields,
+            max_field_pairs=settings.max_field_pairs,
         )
 
 
@@ -121,7 +141,7 @@ def parse_within_limits(query: str, limits: RequestLimits) -> DocumentNode:
 def check_document(document: DocumentNode, limits: RequestLimits) -> None:
     """Raise LimitExceeded if any operation or fragment of `document`, its fragments
     expanded, is over a limit."""
-    own: list[tuple[str, _Measure]] = []
+    own: list[tuple[str, _Measure, OperationDefinitionNode | FragmentDefinitionNode]] = []
     fragments: dict[str, _Measure] = {}
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
@@ -140,12 +160,23 @@ def check_document(document: DocumentNode, limits: RequestLimits) -> None:
         _check_directives(len(definition.directives or ()), name, limits)
         measure = _Measure()
         measure.walk(definition.selection_set, 0, name, limits)
-        own.append((name, measure))
+        own.append((name, measure, definition))
         if isinstance(definition, FragmentDefinitionNode):
             fragments[definition.name.value] = measure
     totals = _fragment_totals(fragments)
-    for name, measure in own:
+    for name, measure, _ in own:
         _check_totals(name, measure.expanded(totals), limits)
+    # Only now, every definition being within max_fields expanded, are shapes built: each
+    # fragment after those it spreads (the order of `totals`), then the operations.
+    pairs = _FieldPairs(limits.max_field_pairs)
+    shapes: dict[str, _Shape] = {}
+    definitions = {name: definition for name, _, definition in own}
+    for fragment in totals:
+        name = f"fragment '{fragment}'"
+        shapes[fragment] = pairs.shape(definitions[name].selection_set, shapes, name)
+    for name, _, definition in own:
+        if isinstance(definition, OperationDefinitionNode):
+            pairs.shape(definition.selection_set, shapes, name)
 
 
 @dataclass(slots=True)
@@ -230,6 +261,77 @@ def _fragment_totals(fragments: dict[str, _Measure]) -> dict[str, _Totals]:
                 on_path.discard(name)
                 totals[name] = fragments[name].expanded(totals)
     return totals
+
+
+class _FieldPairs:
+    """Counts, over the whole document, the pairs of fields validation compares because they
+    share a response key; raises LimitExceeded past the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self.definition = ""
+
+    def shape(self, node: SelectionSetNode, shapes: dict[str, _Shape], definition: str) -> _Shape:
+        self.definition = definition
+        shape: _Shape = {}
+        self._collect(node, shapes, shape)
+        return shape
+
+    def _collect(self, node: SelectionSetNode, shapes: dict[str, _Shape], into: _Shape) -> None:
+        """Adds the selections of `node` (a fresh, unshared shape's level) to `into`."""
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                below: _Shape | None = None
+                if selection.selection_set is not None:
+                    below = {}
+                    self._collect(selection.selection_set, shapes, below)
+                key = selection.alias.value if selection.alias else selection.name.value
+                self._add(into, key, 1, below)
+            elif isinstance(selection, InlineFragmentNode):
+                self._collect(selection.selection_set, shapes, into)
+            elif isinstance(selection, FragmentSpreadNode):
+                spread = shapes.get(selection.name.value)
+                if spread is None:
+                    continue  # unknown: validation says so
+                # The fragment and those it spreads meet the other spreads here; among
+                # themselves they were compared where the fragment was defined.
+                spreads = 1 + spread.get(_SPREADS, (0, None))[0]
+                if not into:
+                    into.update(spread)  # the entries are shared, the level itself is not
+                    into[_SPREADS] = (spreads, None)
+                    continue
+                for key, (count, below) in spread.items():
+                    if key != _SPREADS:
+                        self._add(into, key, count, below)
+                self._add(into, _SPREADS, spreads, None)
+
+    def _add(self, into: _Shape, key: str, count: int, below: _Shape | None) -> None:
+        present = into.get(key)
+        if present is None:
+            into[key] = (count, below)
+            return
+        self.count += present[0] * count
+        if self.count > self.limit:
+            what = "spreads fragments" if key == _SPREADS else f"selects '{key}'"
+            raise LimitExceeded(
+                f"The {self.definition} {what} {present[0] + count} times at one place,"
+                f" fragments expanded: validation would compare more than {self.limit} pairs"
+                " of fields sharing a response key (or of fragments spread together).",
+                "MAX_FIELD_PAIRS_EXCEEDED",
+            )
+        into[key] = (present[0] + count, self._merged(present[1], below))
+
+    def _merged(self, one: _Shape | None, other: _Shape | None) -> _Shape | None:
+        """A new shape (both may be shared): a copy of the larger, the smaller added to it."""
+        if one is None or other is None:
+            return other if one is None else one
+        if len(one) < len(other):
+            one, other = other, one
+        merged = dict(one)
+        for key, (count, below) in other.items():
+            self._add(merged, key, count, below)
+        return merged
 
 
 def _check_directives(count: int, name: str, limits: RequestLimits) -> None:

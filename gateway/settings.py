@@ -163,6 +163,9 @@ class GatewaySettings(BaseSettings):
     max_aliases: int = Field(default=100, ge=0)
     # Fields, fragments expanded: the size of the work the operation asks for.
     max_fields: int = Field(default=2_000, ge=1)
+    # Pairs of fields sharing a response key at one place (fragments expanded, same-key
+    # fields' selections merged), in the whole document: validation compares each pair.
+    max_field_pairs: int = Field(default=200, ge=0, le=1_000_000)
     # Fields at the root of one operation, fragments expanded.
     max_root_fields: int = Field(default=50, ge=1)
     # Directives on one field, fragment or definition.

@@ -5,12 +5,15 @@ limit are refused in a few milliseconds, measured on the function itself."""
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from graphql import GraphQLError, get_introspection_query
 
 from bench import queries
 from gateway.limits import LimitExceeded, RequestLimits, parse_within_limits
+from gateway.operation import prepare
+from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
 
 DEFAULTS = RequestLimits.from_settings(GatewaySettings())
@@ -213,6 +216,27 @@ ATTACKS: dict[str, tuple[str, str]] = {
         "{ " + "a " * (BODY_LIMIT // 2 - 2) + "}",
         "MAX_QUERY_LENGTH_EXCEEDED",
     ),
+    "a thousand `name`s": ("{ me { " + "name " * 990 + "} }", "MAX_FIELD_PAIRS_EXCEEDED"),
+    "99 times one alias": ("{ me { " + "x: name " * 99 + "} }", "MAX_FIELD_PAIRS_EXCEEDED"),
+    "240 `reviews { body }`": (
+        "{ me { " + "reviews { body } " * 240 + "} }",
+        "MAX_FIELD_PAIRS_EXCEEDED",
+    ),
+    "30 `reviews` of 30 `body`s": (
+        "{ me { " + ("reviews { " + "body " * 30 + "} ") * 30 + "} }",
+        "MAX_FIELD_PAIRS_EXCEEDED",
+    ),
+    "160 inline fragments of one field": (
+        "{ me { " + "... on User { name } " * 160 + "} }",
+        "MAX_FIELD_PAIRS_EXCEEDED",
+    ),
+    "110 fragments of distinct fields spread together": (
+        "{ me { "
+        + " ".join(f"...F{n}" for n in range(110))
+        + " } }\n"
+        + "".join(f"fragment F{n} on User {{ f{n} }}\n" for n in range(110)),
+        "MAX_FIELD_PAIRS_EXCEEDED",
+    ),
     "the most tokens allowed, all aliases": (
         "{ " + " ".join(f"a{n}: b" for n in range(DEFAULTS.max_tokens // 3 - 1)) + " }",
         "MAX_ALIASES_EXCEEDED",
@@ -246,3 +270,132 @@ def test_a_token_flood_of_a_megabyte_is_refused_before_the_parser(query: str) ->
     milliseconds = worst_milliseconds(lambda: refusal(query, LONG_QUERIES))
     print(f"{len(query)} characters: {milliseconds:.2f} ms")
     assert milliseconds < 50
+
+
+# -- pairs of fields sharing a response key (graphql-core's OverlappingFieldsCanBeMerged
+# compares each pair; a thousand `name`s took 1.2 s to validate)
+
+API_SCHEMA = Gateway(
+    (Path(__file__).parent / "fixtures" / "partial_failure" / "supergraph.graphql").read_text(),
+    GatewaySettings(),
+).api_schema
+# The most fields one key may repeat in a flat selection set at the default: C(20, 2) = 190.
+AT_THE_LIMIT = 20
+
+
+def repeated(selection: str, times: int) -> str:
+    return "{ me { " + f"{selection} " * times + "} }"
+
+
+def fragments_at_one_level(count: int, body: str) -> str:
+    spreads = " ".join(f"...F{n}" for n in range(count))
+    definitions = "".join(f"fragment F{n} on User {{ {body.format(n=n)} }}\n" for n in range(count))
+    return f"{{ me {{ {spreads} }} }}\n{definitions}"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        repeated("name", AT_THE_LIMIT + 1),
+        repeated("x: name", AT_THE_LIMIT + 1),
+        repeated("... on User { name }", AT_THE_LIMIT + 1),
+        "query A " + repeated("name", 15) + "\nquery B " + repeated("name", 15),
+    ],
+    ids=["one name", "one alias", "through inline fragments", "summed over the document"],
+)
+def test_one_response_key_repeated_past_the_limit_is_refused(query: str) -> None:
+    error = refusal(query)
+    assert code(error) == "MAX_FIELD_PAIRS_EXCEEDED"
+    assert "more than 200 pairs" in str(error)
+
+
+def test_the_message_names_the_repeated_key_and_how_often_it_was_met() -> None:
+    assert str(refusal(repeated("name", AT_THE_LIMIT + 1))) == (
+        "The operation selects 'name' 21 times at one place, fragments expanded: validation"
+        " would compare more than 200 pairs of fields sharing a response key (or of fragments"
+        " spread together)."
+    )
+
+
+def test_the_same_key_at_different_places_makes_no_pairs() -> None:
+    query = "{ " + " ".join(f"a{n}: me {{ name }}" for n in range(40)) + " }"
+    parse_within_limits(query, RequestLimits.from_settings(GatewaySettings(max_root_fields=40)))
+
+
+def test_sub_selections_of_same_key_fields_are_merged_before_counting() -> None:
+    # 14 `reviews` make 91 pairs, and their 14 `body`s, merged, 91 more: 182 pass.
+    parse_within_limits(repeated("reviews { body }", 14), DEFAULTS)
+    # Six `reviews` of six `body`s: 15 pairs, then 36 `body`s in one merged set: 630.
+    error = refusal(repeated("reviews { " + "body " * 6 + "}", 6))
+    assert code(error) == "MAX_FIELD_PAIRS_EXCEEDED"
+    assert "selects 'body'" in str(error)
+
+
+def test_fields_of_fragments_spread_at_one_place_are_counted_together() -> None:
+    # 15 fragments: 105 pairs of `name`s, and 105 of the fragments themselves.
+    parse_within_limits(fragments_at_one_level(14, "name"), DEFAULTS)
+    error = refusal(fragments_at_one_level(15, "name"))
+    assert code(error) == "MAX_FIELD_PAIRS_EXCEEDED"
+
+
+def test_fragments_spread_together_count_as_pairs_even_without_shared_keys() -> None:
+    # Validation compares every two of them: 21 fragments are 210 comparisons.
+    error = refusal(fragments_at_one_level(AT_THE_LIMIT + 1, "f{n}"))
+    assert code(error) == "MAX_FIELD_PAIRS_EXCEEDED"
+    assert "spreads fragments 21 times at one place" in str(error)
+    parse_within_limits(fragments_at_one_level(AT_THE_LIMIT, "f{n}"), DEFAULTS)
+
+
+def test_a_fragment_meets_the_fragments_spread_beside_it_not_those_it_spreads() -> None:
+    # A chain spreads one fragment per level: validation compares no two of them.
+    chain = "".join(f"fragment F{n} on User {{ a{n} ...F{n + 1} }}\n" for n in range(45))
+    parse_within_limits("{ me { ...F0 } }\n" + chain + "fragment F45 on User { z }", DEFAULTS)
+
+
+def test_a_fragment_shared_by_many_operations_is_shaped_once() -> None:
+    fields = " ".join(f"f{n}" for n in range(300))
+    operations = "".join(f"query Q{n} {{ me {{ id ...Big }} }}\n" for n in range(100))
+    query = operations + f"fragment Big on User {{ {fields} }}"
+    # Over the token and root field limits: the count on its own, at a size they refuse.
+    limits = RequestLimits.from_settings(
+        GatewaySettings(max_query_length=BODY_LIMIT, max_tokens=10_000, max_root_fields=300)
+    )
+    milliseconds = worst_milliseconds(lambda: parse_within_limits(query, limits))
+    print(f"100 operations spreading one 300-field fragment: {milliseconds:.2f} ms")
+    assert milliseconds < 50
+
+
+def test_the_documents_the_platform_sends_are_far_from_the_pair_limit() -> None:
+    tight = RequestLimits.from_settings(GatewaySettings(max_field_pairs=10))
+    for query in (
+        get_introspection_query(descriptions=True),
+        queries.DEEP,
+        queries.large(),
+        queries.ONE_FETCH,
+    ):
+        parse_within_limits(query, tight)
+
+
+# The worst documents we found that pass every limit at its default, each at its limit.
+WORST_ACCEPTED: dict[str, str] = {
+    "one name, 20 times": repeated("name", AT_THE_LIMIT),
+    "one alias, 20 times": repeated("x: name", AT_THE_LIMIT),
+    "inline fragments, 20": repeated("... on User { name }", AT_THE_LIMIT),
+    "sub-selections merged, 14": repeated("reviews { body }", 14),
+    "14 fragments of one key at one level": fragments_at_one_level(14, "name"),
+    "20 fragments of distinct keys at one level": fragments_at_one_level(
+        AT_THE_LIMIT, "a{n}: name"
+    ),
+    "fragments within fields, 6 x 2": repeated("reviews { ...R } reviews { ...S }", 6)
+    + "\nfragment R on Review { body }\nfragment S on Review { body }",
+}
+
+
+@pytest.mark.parametrize("name", WORST_ACCEPTED)
+def test_the_worst_accepted_documents_validate_in_milliseconds(name: str) -> None:
+    query = WORST_ACCEPTED[name]
+    parse_within_limits(query, DEFAULTS)
+    prepare(API_SCHEMA, query, None, DEFAULTS)  # valid: validation ran to its end
+    milliseconds = worst_milliseconds(lambda: prepare(API_SCHEMA, query, None, DEFAULTS))
+    print(f"{name}: parse, limits and validation {milliseconds:.2f} ms")
+    assert milliseconds < 50  # a thousand `name`s took 1,200 ms to validate
