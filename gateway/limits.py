@@ -110,8 +110,8 @@ class RequestLimits:
 
 
 def parse_within_limits(query: str, limits: RequestLimits) -> DocumentNode:
-    """The parsed document (without locations), or LimitExceeded; a syntax error is raised
-    as graphql-core's GraphQLError."""
+    """The parsed document, or LimitExceeded; a syntax error is raised as graphql-core's
+    GraphQLError."""
     if len(query) > limits.max_query_length:
         raise LimitExceeded(
             f"The query is {len(query)} characters long; at most {limits.max_query_length}"
@@ -123,7 +123,7 @@ def parse_within_limits(query: str, limits: RequestLimits) -> DocumentNode:
     if sum(1 for _ in islice(_TOKEN.finditer(query), limits.max_tokens + 1)) > limits.max_tokens:
         raise _too_many_tokens(limits)
     try:
-        document = parse(query, no_location=True, max_tokens=limits.max_tokens)
+        document = parse(query, max_tokens=limits.max_tokens)
     except GraphQLError as error:
         if _TOO_MANY_TOKENS.match(str(error)):
             raise _too_many_tokens(limits) from None

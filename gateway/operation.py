@@ -25,12 +25,12 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
     OperationType,
     SelectionNode,
     SelectionSetNode,
     VariableNode,
-    parse,
     print_ast,
     validate,
 )
@@ -92,20 +92,17 @@ def prepare(
     schema: GraphQLSchema, query: str, operation_name: str | None, limits: RequestLimits
 ) -> PreparedDocument:
     try:
-        # Without locations the cached document is about 40% smaller; a document that fails
-        # validation is parsed again with them, so its errors can point into the query.
         document = parse_within_limits(query, limits)
     except LimitExceeded as error:
         raise RequestError([error.formatted]) from None
-    except GraphQLError:
-        try:
-            parse(query)
-        except GraphQLError as error:
-            raise RequestError([dict(error.formatted)]) from None
-        raise
-    if validate(schema, document):
-        errors = validate(schema, parse(query))
+    except GraphQLError as error:
+        raise RequestError([dict(error.formatted)]) from None
+    errors = validate(schema, document)
+    if errors:
         raise RequestError([dict(e.formatted) for e in errors])
+    # Errors point into the query through locations; a valid document is cached without them,
+    # about 40% smaller (they hold the lexer's whole token chain).
+    _forget_locations(document)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
         if len(operations) != 1:
@@ -143,6 +140,19 @@ def prepare(
     return PreparedDocument(
         document, operation, fragments, _condition_variables(operation, fragments)
     )
+
+
+def _forget_locations(document: DocumentNode) -> None:
+    stack: list[Node] = [document]
+    while stack:
+        node = stack.pop()
+        node.loc = None
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(item for item in value if isinstance(item, Node))
 
 
 def normalise(
