@@ -54,8 +54,8 @@ class ServerThread:
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(
-            target=asyncio.run,
-            args=(self._serve(server, sock),),
+            target=self._run,
+            args=(server, sock),
             name=f"uvicorn:{self.port}",
             daemon=True,
         )
@@ -67,6 +67,13 @@ class ServerThread:
                 raise RuntimeError(f"server on port {self.port} did not start")
             time.sleep(0.01)
         self._server, self._thread = server, thread
+
+    def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        # The event loop uvicorn itself would choose (uvloop where installed): served by
+        # asyncio's default loop, every answer after a connection's first waited ~40 ms
+        # (delayed ACKs), which no real deployment sees.
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            runner.run(self._serve(server, sock))
 
     async def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
         self._loop = asyncio.get_running_loop()
