@@ -1,4 +1,4 @@
-"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients]`; `run` is the default."""
+"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients|fuzz]` (`run` by default)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,12 @@ def _micro(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    from bench.fuzz import main as fuzz_main
+
+    return fuzz_main(args.topic, args.url, args.minutes, args.examples)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -158,6 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     clients.add_argument("--concurrency", type=int, nargs="+", default=[1, 100])
     clients.add_argument("--requests", type=int, default=20_000)
     clients.set_defaults(handler=_clients)
+
+    fuzz = commands.add_parser(
+        "fuzz", help="the fuzz tests' strategies against a gateway, for minutes"
+    )
+    fuzz.add_argument("--minutes", type=float, default=10.0)
+    fuzz.add_argument(
+        "--topic", default="abstract_types", help="the tests/gateway/fixtures topic to start"
+    )
+    fuzz.add_argument("--url", default=None, help="a running gateway's /graphql instead")
+    fuzz.add_argument("--examples", type=int, default=500, help="examples per property per round")
+    fuzz.set_defaults(handler=_fuzz)
 
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):
