@@ -87,6 +87,12 @@ class _Fuzzer:
             raise _Violation(f"{prop}: {problems} for {str(sent)[:500]}")
         return orjson.loads(answer.content)
 
+    def send(self, method: str, **kw: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, "/graphql", **kw)
+        except httpx.HTTPError as error:
+            raise _Violation(f"no answer: {type(error).__name__}: {error}") from None
+
     def properties(self) -> dict[str, Callable[[settings], Callable[[], None]]]:
         schema = self.schema
 
@@ -99,11 +105,9 @@ class _Fuzzer:
                     params = {"query": request.query, "variables": variables}
                     if request.operation_name is not None:
                         params["operationName"] = request.operation_name
-                    answer = self.client.get("/graphql", params=params, headers=_JSON)
+                    answer = self.send("GET", params=params, headers=_JSON)
                 else:
-                    answer = self.client.post(
-                        "/graphql", content=to_json(request.body()), headers=_JSON
-                    )
+                    answer = self.send("POST", content=to_json(request.body()), headers=_JSON)
                 payload = self.check("valid", answer, request)
                 if answer.status_code == 503:
                     return  # shed: a deliberate answer under load, not a refusal of the request
@@ -117,9 +121,7 @@ class _Fuzzer:
             @given(request=damaged_requests(schema))
             def run(request: GraphQLRequest) -> None:
                 body = to_json(request.body())
-                self.check(
-                    "damaged", self.client.post("/graphql", content=body, headers=_JSON), body
-                )
+                self.check("damaged", self.send("POST", content=body, headers=_JSON), body)
 
             return run
 
@@ -128,7 +130,7 @@ class _Fuzzer:
             @given(body=json_values | request_shaped_bodies(schema))
             def run(body: Any) -> None:
                 sent = to_json(body)
-                self.check("json", self.client.post("/graphql", content=sent, headers=_JSON), sent)
+                self.check("json", self.send("POST", content=sent, headers=_JSON), sent)
 
             return run
 
@@ -138,7 +140,7 @@ class _Fuzzer:
             def run(body: tuple[str, bytes]) -> None:
                 content_type, content = body
                 headers = {"content-type": content_type, "accept": "application/json"}
-                answer = self.client.post("/graphql", content=content, headers=headers)
+                answer = self.send("POST", content=content, headers=headers)
                 self.check("bytes", answer, body)
 
             return run
@@ -149,7 +151,7 @@ class _Fuzzer:
             @config
             @given(params=st.dictionaries(names, st.text()))
             def run(params: dict[str, str]) -> None:
-                answer = self.client.get("/graphql", params=params, headers=_JSON)
+                answer = self.send("GET", params=params, headers=_JSON)
                 self.check("get", answer, params)
 
             return run
