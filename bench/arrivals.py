@@ -252,6 +252,7 @@ async def run(
     max_connections: int = 4000,
     request_timeout: float = 10.0,
     healthy_ms: float = 50.0,
+    recovery_limit_s: float = 30.0,
 ) -> dict[str, Any]:
     schedule = _Schedule(target, max_connections, request_timeout)
     loop = asyncio.get_running_loop()
@@ -271,7 +272,7 @@ async def run(
             schedule.arrive(start + sent / rate)
             sent += 1
     offered_s = loop.time() - start
-    recovery = await _recovery(target, healthy_ms, limit_s=30.0)
+    recovery = await _recovery(target, healthy_ms, recovery_limit_s)
     # What is still in flight gets until its timeout to be answered. Polled: the count is
     # changed by many callbacks, none of which should have to signal.
     while schedule.in_flight and loop.time() - start < duration + request_timeout + 1:  # noqa: ASYNC110
