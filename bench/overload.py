@@ -101,7 +101,7 @@ def _measure(
     if config.warmup > 0:
         closed_loop(config.warmup)
     capacity = closed_loop(config.capacity_duration)
-    rss_before = procstat.usage(process.pid).rss_mb
+    before = procstat.usage(process.pid)
     rate = config.factor * capacity
     argv = [
         *taskset(load_cpus),
@@ -116,7 +116,7 @@ def _measure(
         f"--max-connections={config.max_connections}",
     ]
     generator = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    peak_rss = rss_before
+    peak_rss = before.rss_mb
     while generator.poll() is None:
         if process.poll() is None:
             peak_rss = max(peak_rss, procstat.usage(process.pid).rss_mb)
@@ -126,7 +126,7 @@ def _measure(
         raise RuntimeError(f"the arrivals generator exited with {generator.returncode}")
     offered = arrivals.parse_result(output)
     alive = process.poll() is None
-    rss_after = procstat.usage(process.pid).rss_mb if alive else 0.0
+    after = procstat.usage(process.pid) if alive else procstat.Usage(0.0, 0.0, 0.0)
     status, _ = gateways.post(gateway.url, body.read_bytes()) if alive else (0, b"")
     unexpected = {s: n for s, n in offered["statuses"].items() if s not in ("200", "503")}
     return {
@@ -134,9 +134,12 @@ def _measure(
         "factor": config.factor,
         **offered,
         "unexpected_statuses": unexpected,
-        "rss_before_mb": round(rss_before, 1),
+        "rss_before_mb": round(before.rss_mb, 1),
         "rss_peak_mb": round(peak_rss, 1),
-        "rss_after_mb": round(rss_after, 1),
+        "rss_after_mb": round(after.rss_mb, 1),
+        # The gateway's CPU over the open-loop phase: how much of it went into answers that
+        # arrived in time.
+        "gateway_cpu_s": round(after.cpu_s - before.cpu_s, 1),
         "gateway_alive": alive,
         "status_after": status,
     }
@@ -160,7 +163,7 @@ def describe(summary: dict[str, Any]) -> str:
             f"accepted latency from when due: p50 {s['accepted_p50_ms']:,} ms, "
             f"p99 {s['accepted_p99_ms']:,} ms, max {s['accepted_max_ms']:,} ms",
             f"gateway RSS: before {s['rss_before_mb']} MB, peak {s['rss_peak_mb']} MB, "
-            f"after {s['rss_after_mb']} MB",
+            f"after {s['rss_after_mb']} MB; gateway CPU meanwhile {s['gateway_cpu_s']} s",
             f"right after: first query HTTP {s['first_probe_status']} in "
             f"{s['first_probe_ms']:,} ms; answered within 50 ms "
             + (f"after {healthy} s" if healthy is not None else "NOT within 30 s"),

@@ -81,6 +81,7 @@ def test_a_short_overload_run_reports_every_figure(tmp_path: Path) -> None:
     assert summary["graphql_errors_in_200"] == 0
     assert 0 < summary["accepted_p50_ms"] <= summary["accepted_p99_ms"]
     assert summary["rss_before_mb"] > 0 and summary["rss_after_mb"] > 0
+    assert summary["gateway_cpu_s"] > 0
     assert summary["gateway_alive"] and summary["status_after"] == 200
     assert summary["first_probe_status"] == 200
     assert (tmp_path / "results.json").exists()
