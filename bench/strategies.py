@@ -104,10 +104,18 @@ class _OperationWriter:
         return "{ " + " ".join(self.selections(parent, depth, set(), at_root)) + " }"
 
     def selections(
-        self, parent: _Composite, depth: int, keys: set[str], at_root: bool = False
+        self,
+        parent: _Composite,
+        depth: int,
+        keys: set[str],
+        at_root: bool = False,
+        in_fragments: int = 0,
     ) -> list[str]:
-        """1-3 selections on `parent`; `keys` are the response keys taken in this scope."""
-        kinds = ["typename", "inline", "fragment"]
+        """1-3 selections on `parent`; `keys` are the response keys taken in this scope,
+        `in_fragments` how many fragments deep this scope already is."""
+        kinds = ["typename"]
+        if in_fragments < 3:
+            kinds += ["inline", "fragment"]
         if not isinstance(parent, GraphQLUnionType):
             kinds += ["field"] * 4
         if at_root:
@@ -124,7 +132,7 @@ class _OperationWriter:
                 item = self.introspection(keys)
             else:
                 condition = self.draw(st.sampled_from(self.conditions(parent)))
-                inner = " ".join(self.selections(condition, depth, keys, at_root))
+                inner = " ".join(self.selections(condition, depth, keys, at_root, in_fragments + 1))
                 if kind == "inline":
                     on = f"on {condition.name} " if condition is not parent or self.coin() else ""
                     item = f"... {on}{self.directives()}{{ {inner} }}"
