@@ -1,4 +1,5 @@
-"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients]`; `run` is the default."""
+"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients|fuzz|overload|arrivals]`,
+`run` by default."""
 
 from __future__ import annotations
 
@@ -101,6 +102,39 @@ def _micro(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    from bench.fuzz import main as fuzz_main
+
+    return fuzz_main(args.topic, args.url, args.minutes, args.examples)
+
+
+def _overload(args: argparse.Namespace) -> int:
+    from bench.overload import OverloadConfig
+    from bench.overload import main as overload_main
+
+    config = OverloadConfig(
+        factor=args.factor,
+        duration=args.duration,
+        capacity_duration=args.capacity_duration,
+        capacity_concurrency=args.capacity_concurrency,
+        warmup=args.warmup,
+        max_connections=args.max_connections,
+        base_port=args.base_port,
+        gateway_env=dict(pair.split("=", 1) for pair in args.gateway_env),
+        results_dir=args.results,
+    )
+    return overload_main(config)
+
+
+def _arrivals(args: argparse.Namespace) -> int:
+    from bench.arrivals import main as arrivals_main
+
+    arrivals_main(
+        args.url, args.body_file.read_bytes(), args.rate, args.duration, args.max_connections
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -158,6 +192,45 @@ def main(argv: list[str] | None = None) -> int:
     clients.add_argument("--concurrency", type=int, nargs="+", default=[1, 100])
     clients.add_argument("--requests", type=int, default=20_000)
     clients.set_defaults(handler=_clients)
+
+    fuzz = commands.add_parser(
+        "fuzz", help="the fuzz tests' strategies against a gateway, for minutes"
+    )
+    fuzz.add_argument("--minutes", type=float, default=10.0)
+    fuzz.add_argument(
+        "--topic", default="abstract_types", help="the tests/gateway/fixtures topic to start"
+    )
+    fuzz.add_argument("--url", default=None, help="a running gateway's /graphql instead")
+    fuzz.add_argument("--examples", type=int, default=500, help="examples per property per round")
+    fuzz.set_defaults(handler=_fuzz)
+
+    overload = commands.add_parser(
+        "overload", help="our gateway at 4x its measured capacity, open loop"
+    )
+    overload.add_argument("--factor", type=float, default=4.0, help="times the capacity")
+    overload.add_argument("--duration", type=float, default=60.0, help="seconds of overload")
+    overload.add_argument("--capacity-duration", type=float, default=10.0)
+    overload.add_argument("--capacity-concurrency", type=int, default=50)
+    overload.add_argument("--warmup", type=float, default=3.0)
+    overload.add_argument("--max-connections", type=int, default=4000)
+    overload.add_argument("--base-port", type=int, default=4300)
+    overload.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="GATEWAY_NAME=VALUE",
+        help="a setting for the gateway, e.g. GATEWAY_MAX_IN_FLIGHT_REQUESTS=64",
+    )
+    overload.add_argument("--results", type=Path, default=None)
+    overload.set_defaults(handler=_overload)
+
+    arrivals = commands.add_parser("arrivals", help="the open-loop load generator")
+    arrivals.add_argument("url")
+    arrivals.add_argument("body_file", type=Path)
+    arrivals.add_argument("--rate", type=float, required=True, help="requests per second")
+    arrivals.add_argument("--duration", type=float, default=10.0)
+    arrivals.add_argument("--max-connections", type=int, default=4000)
+    arrivals.set_defaults(handler=_arrivals)
 
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):

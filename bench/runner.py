@@ -108,7 +108,7 @@ class GatewayRun:
         }
 
 
-def _cpu_split(config: Config) -> tuple[str | None, str | None]:
+def cpu_split(config: Config) -> tuple[str | None, str | None]:
     """Gateway on the first CPU we may use, load generator and subgraphs on the others."""
     if config.gateway_cpus or config.load_cpus:
         return config.gateway_cpus, config.load_cpus
@@ -119,7 +119,7 @@ def _cpu_split(config: Config) -> tuple[str | None, str | None]:
     return str(cpus[0]), ",".join(str(cpu) for cpu in cpus[1:])
 
 
-def _supergraph_for(config: Config, results: Path) -> tuple[Path, dict[str, int]]:
+def supergraph_for(config: Config, results: Path) -> tuple[Path, dict[str, int]]:
     """The committed supergraph, or a copy pointing at other ports when base_port moved."""
     ports = {name: config.base_port + 1 + n for n, name in enumerate(SUBGRAPH_PORTS)}
     if ports == SUBGRAPH_PORTS and config.host == "127.0.0.1":
@@ -134,7 +134,7 @@ def _supergraph_for(config: Config, results: Path) -> tuple[Path, dict[str, int]
     return moved, ports
 
 
-def _start_subgraphs(
+def start_subgraphs(
     config: Config, ports: dict[str, int], cpus: str | None, log: Path
 ) -> subprocess.Popen[bytes]:
     for port in ports.values():
@@ -443,8 +443,8 @@ def run(config: Config) -> dict[str, Any]:
     machine = report.machine()  # now: its load average is the one at the start
     results = config.results_dir or BENCH_DIR / "results" / stamp.strftime("%Y%m%dT%H%M%SZ")
     results.mkdir(parents=True, exist_ok=True)
-    cpus = _cpu_split(config)
-    supergraph, ports = _supergraph_for(config, results)
+    cpus = cpu_split(config)
+    supergraph, ports = supergraph_for(config, results)
 
     generator = config.generator
     if generator in ("auto", "wrk"):
@@ -473,7 +473,7 @@ def run(config: Config) -> dict[str, Any]:
         f"gateway on CPU {cpus[0]}, load and subgraphs on CPU {cpus[1]}",
         flush=True,
     )
-    subgraph_process = _start_subgraphs(config, ports, cpus[1], results / "subgraphs.log")
+    subgraph_process = start_subgraphs(config, ports, cpus[1], results / "subgraphs.log")
     issuer_process: subprocess.Popen[bytes] | None = None
     runs: list[GatewayRun] = []
     in_process: dict[str, Any] = {}

@@ -297,6 +297,10 @@ class _Planner:
         if item.name == "__typename":
             place.builder.field(item, composite=False)
             return None
+        if item.selection_set is not None and not item.selection_set:
+            # @skip/@include left nothing under the field: the object (or its null) still
+            # belongs in the response, so fetch it with just its __typename.
+            item = _with_selection(item, SelectionSet((_TYPENAME,)))
         field_def = self._field_def(type_name, item.name)
         resolver = field_def.resolvers.get(place.group.graph)
         local = resolver is not None and self.reach.active(resolver) and resolver.requires is None

@@ -161,6 +161,25 @@ async def test_skip_include_with_variables(
     assert len(fed.subgraphs["ratings"].requests) == ratings_calls
 
 
+async def test_a_field_whose_every_subfield_is_skipped_is_an_empty_object(
+    gw: GatewayClient, fed: Federation
+) -> None:
+    # Found by test_fuzz.py: such a field was left out of the fetch, so a non-null list of
+    # items came back null and nulled the whole response.
+    status, body = await gw.query(
+        """
+        query ($no: Boolean!) {
+          items { name @include(if: $no) stars @include(if: $no) }
+          item(id: "3") { ... @skip(if: true) { id } }
+        }
+        """,
+        variables={"no": False},
+    )
+    assert status == 200
+    assert body == {"data": {"items": [{}, {}], "item": {}}}
+    assert fed.subgraphs["ratings"].requests == []
+
+
 async def test_typename_alone_at_root(gw: GatewayClient, fed: Federation) -> None:
     status, body = await gw.query("{ __typename alias: __typename }")
     assert status == 200
