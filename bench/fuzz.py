@@ -1,7 +1,7 @@
 """`python -m bench fuzz`: the fuzz tests' strategies for minutes instead of seconds.
 
     a test topic's subgraphs + our gateway (as tests/gateway/test_fuzz.py starts them),
-    or any running gateway (--url; its schema read by introspection)
+    or any running gateway (--url; its schema read by introspection, which it must allow)
         ▲ rounds of each property, fresh random seeds, until the time is up:
         │   valid operations (POST and GET)   must get 200 and no request error
         │   damaged operations, any JSON, any bytes with any content type, any GET parameters
@@ -206,7 +206,7 @@ def topic_federation(topic: str) -> Iterator[str]:
     """A test topic's subgraphs and our gateway, as tests/gateway/ starts them; the URL."""
     from tests.gateway.kit.federation import load_topic, start_federation
 
-    with start_federation(load_topic(topic)) as federation:
+    with start_federation(load_topic(topic), {"introspection": True}) as federation:
         yield federation.gateway.url
 
 

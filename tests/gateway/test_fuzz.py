@@ -34,9 +34,13 @@ from bench.strategies import (
 from gateway.errors import PlanningError
 from gateway.operation import RequestError
 from gateway.pipeline import Gateway
+from gateway.settings import GatewaySettings
 from tests.gateway.kit.federation import Federation, load_topic
 
 TOPIC = "abstract_types"
+# Valid operations include a little introspection, off by default in production (its refusal:
+# test_exposure.py).
+GATEWAY_SETTINGS = {"introspection": True}
 _SHORT = settings(
     max_examples=100,
     deadline=None,
@@ -52,7 +56,7 @@ _REFUSED_FOR_LOAD = (429, 503)
 
 @cache
 def _gateway(topic: str) -> Gateway:
-    return Gateway(load_topic(topic).supergraph)
+    return Gateway(load_topic(topic).supergraph, GatewaySettings(**GATEWAY_SETTINGS))
 
 
 def _schema() -> GraphQLSchema:
