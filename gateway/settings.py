@@ -194,8 +194,11 @@ class GatewaySettings(BaseSettings):
     # subgraph that is back serves again within a second.
     circuit_breaker_cooldown: float = Field(default=0.25, gt=0, le=60)
     # GraphQL requests served at once; past it a request is answered 503 SERVICE_OVERLOADED
-    # with Retry-After at once, instead of queueing until every caller times out.
-    max_in_flight_requests: int = Field(default=1000, ge=1, le=1_000_000)
+    # with Retry-After at once, instead of queueing until every caller times out. 64 kept the
+    # accepted p99 at 321 ms under 4x overload, where 256 let it reach 2.9 s and 1000 shed
+    # nothing (bench/README.md, "Overload"). Requests waiting on a slow subgraph count too:
+    # raise it to about requests per second x subgraph latency when subgraphs are slow.
+    max_in_flight_requests: int = Field(default=64, ge=1, le=1_000_000)
     # The Retry-After (seconds) of a request refused for overload.
     overload_retry_after: int = Field(default=1, ge=1, le=3600)
 
