@@ -4,7 +4,7 @@ and errors at the field the failed fetch was to provide; it retries queries (nev
 on failures that mean the request was not processed; after a run of failures a subgraph's
 circuit opens and its fetches fail at once, and within a second of its return full answers
 come back. No fault leaves a subgraph connection held or an asyncio task behind
-(fixtures/faults)."""
+(fixtures/partial_failure)."""
 
 import asyncio
 import time
@@ -17,7 +17,7 @@ import pytest
 from tests.gateway.kit.federation import Federation, GatewayClient
 from tests.gateway.kit.subgraph import Fault
 
-TOPIC = "faults"
+TOPIC = "partial_failure"
 TIMEOUT = 0.5
 FAILURES_TO_OPEN = 3
 GATEWAY_SETTINGS = {

@@ -1,6 +1,6 @@
 """Load shedding: past `max_in_flight_requests` GraphQL requests at once, the gateway answers
 503 with Retry-After and code SERVICE_OVERLOADED straight away instead of queueing; the
-requests it took are served in full, and /health is never shed (fixtures/faults)."""
+requests it took are served in full, and /health is never shed (fixtures/partial_failure)."""
 
 import asyncio
 import time
@@ -10,7 +10,7 @@ import httpx
 from tests.gateway.kit.federation import Federation, GatewayClient
 from tests.gateway.kit.subgraph import Fault
 
-TOPIC = "faults"
+TOPIC = "partial_failure"
 GATEWAY_SETTINGS = {"max_in_flight_requests": 2, "overload_retry_after": 3}
 SLOW = 1.5
 
