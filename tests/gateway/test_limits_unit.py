@@ -374,9 +374,12 @@ def test_a_fragment_shared_by_many_operations_is_shaped_once() -> None:
     limits = RequestLimits.from_settings(
         GatewaySettings(max_query_length=BODY_LIMIT, max_tokens=10_000, max_root_fields=300)
     )
-    milliseconds = worst_milliseconds(lambda: parse_within_limits(query, limits))
+    parse_within_limits(query, limits)
+    # Measured on the parsed document alone: the parse of 1,600 tokens is not what is tested.
+    document = parse(query, no_location=True)
+    milliseconds = worst_milliseconds(lambda: check_document(document, limits))
     print(f"100 operations spreading one 300-field fragment: {milliseconds:.2f} ms")
-    assert milliseconds < 50
+    assert milliseconds < 25
 
 
 def test_the_documents_the_platform_sends_are_far_from_the_pair_limit() -> None:
