@@ -54,6 +54,7 @@ def _serve(argv: list[str]) -> int:
         # Which X-Forwarded-For entry is the client's is GATEWAY_TRUSTED_PROXIES' to decide
         # (gateway/ratelimit.py); uvicorn's default would trust any proxy on 127.0.0.1.
         proxy_headers=False,
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )
     return 0
 

@@ -32,6 +32,7 @@ from gateway.operation import RequestError
 from gateway.persisted import PersistedDocumentError
 from gateway.pipeline import Gateway
 from gateway.ratelimit import RateLimited
+from gateway.readiness import readiness
 from gateway.settings import GatewaySettings
 from gateway.shedding import LoadShedding
 
@@ -61,6 +62,7 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
     routes = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/health", _health, methods=["GET"]),
+        Route("/ready", _ready(gateway), methods=["GET"]),
         Route("/.well-known/jwks.json", _jwks(gateway), methods=["GET"]),
     ]
     if graphiql is not None:
@@ -81,6 +83,19 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
 
 async def _health(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type=_JSON)
+
+
+def _ready(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:
+    """200 when every dependency this configuration needs is in reach, else 503 naming which."""
+    apq = gateway.persisted.apq
+    stores = {"rate_limits": gateway.rate_limits.redis, "apq": apq.redis if apq else None}
+
+    async def ready(request: Request) -> Response:
+        report = await readiness(gateway.authenticator, stores)
+        status = 200 if report["ready"] else 503
+        return Response(orjson.dumps(report), status_code=status, media_type=_JSON)
+
+    return ready
 
 
 def _jwks(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:

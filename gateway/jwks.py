@@ -68,6 +68,21 @@ class RemoteKeySet:
         async with self._lock:
             await self._refresh()
 
+    async def ensure_fetched(self) -> None:
+        """Fetch the keys if they never were, at most once per `min_refetch_seconds`; raises
+        KeySetUnavailable while they cannot be."""
+        if self._fetched_at is not None:
+            return
+        async with self._lock:
+            if (
+                self._fetched_at is None
+                and time.monotonic() - self._attempted_at >= self.min_refetch_seconds
+            ):
+                self._attempted_at = time.monotonic()
+                await self._refresh()
+        if self._fetched_at is None:
+            raise KeySetUnavailable("the issuer's keys have not been fetched yet")
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

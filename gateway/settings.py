@@ -201,6 +201,9 @@ class GatewaySettings(BaseSettings):
     max_in_flight_requests: int = Field(default=64, ge=1, le=1_000_000)
     # The Retry-After (seconds) of a request refused for overload.
     overload_retry_after: int = Field(default=1, ge=1, le=3600)
+    # On SIGTERM `python -m gateway` stops accepting connections and lets the requests in
+    # flight finish for up to this many seconds before it closes subgraph connections.
+    shutdown_grace: int = Field(default=10, ge=0, le=300)
 
     # -- cost (gateway/cost.py): static cost from @cost and @listSize, checked before planning
     # enforce: refuse an operation estimated over `cost_budget` (400,
