@@ -150,6 +150,8 @@ class RedisRevocationFeed:
 # Polls ask again for what was revoked shortly before the last poll: a revocation committed
 # late (a slow transaction on a database with concurrent writers) is still seen.
 _POLL_OVERLAP_SECONDS = 10
+# While polls fail, the failure is logged again at most this often.
+_FAILURE_LOG_SECONDS = 60.0
 
 
 class PollingRevocationFeed:
@@ -184,14 +186,32 @@ class PollingRevocationFeed:
         self.revocations.mark_synced("poll", started)
 
     async def _run(self) -> None:
+        # An issuer out of reach fails every poll: logged when it starts, once a minute while
+        # it lasts, and when it ends, not twice a second.
+        failing_since: float | None = None
+        logged_at = 0.0
         while True:
             await asyncio.sleep(self.interval)
             try:
                 await self.poll()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("revocation poll failed; retrying", exc_info=True)
+            except Exception as error:
+                now = time.monotonic()
+                if failing_since is None or now - logged_at >= _FAILURE_LOG_SECONDS:
+                    log.warning(
+                        "revocation poll failed; retrying every %gs: %r", self.interval, error
+                    )
+                    logged_at = now
+                if failing_since is None:
+                    failing_since = now
+            else:
+                if failing_since is not None:
+                    log.warning(
+                        "revocation poll succeeded again after %.0fs",
+                        time.monotonic() - failing_since,
+                    )
+                    failing_since = None
 
     async def stop(self) -> None:
         if self._task is not None:
