@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -26,7 +26,7 @@ from starlette.routing import Route
 from gateway import tracing
 from gateway.authentication import AuthenticationUnavailable, InvalidToken
 from gateway.cross_origin import CSRF_MESSAGE, cors_middleware, preflighted
-from gateway.errors import DisclosureUnavailable
+from gateway.errors import DisclosureUnavailable, graphql_error
 from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
 from gateway.operation import RequestError
 from gateway.persisted import PersistedDocumentError
@@ -147,11 +147,7 @@ class _GraphQLEndpoint:
 
     async def _answer(self, request: Request, media_type: str, span: Span | None) -> Response:
         if request.method == "POST" and not preflighted(request.headers):
-            return _respond(
-                {"errors": [{"message": CSRF_MESSAGE, "extensions": {"code": "CSRF_PREVENTED"}}]},
-                400,
-                media_type,
-            )
+            return _refuse(CSRF_MESSAGE, "CSRF_PREVENTED", 400, media_type)
         limited = await self.gateway.rate_limits.check_address(request.client, request.headers)
         if limited is not None:
             return _rate_limited(limited, media_type)
@@ -165,11 +161,8 @@ class _GraphQLEndpoint:
             description = message.encode("ascii", "replace").decode()
             description = description.replace("\\", "").replace('"', "'")
             challenge = f'Bearer error="invalid_token", error_description="{description}"'
-            return _respond(
-                {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-                401,
-                media_type,
-                {"www-authenticate": challenge},
+            return _refuse(
+                message, "UNAUTHENTICATED", 401, media_type, {"www-authenticate": challenge}
             )
         except AuthenticationUnavailable as error:
             _log.warning("refusing a token: %s", error)
@@ -219,20 +212,11 @@ class _GraphQLEndpoint:
         except _BadRequest as error:
             headers_out = {"allow": "POST"} if error.status == 405 else None
             message = self.gateway.exposure.truncate(str(error))  # may quote a Content-Type
-            return _respond(
-                {"errors": [{"message": message, "extensions": {"code": error.code}}]},
-                error.status,
-                media_type,
-                headers_out,
-            )
+            return _refuse(message, error.code, error.status, media_type, headers_out)
         except RequestError as error:
             return _respond({"errors": [_with_code(e) for e in error.errors]}, 400, media_type)
         except PersistedDocumentError as error:
-            return _respond(
-                {"errors": [{"message": str(error), "extensions": {"code": error.code}}]},
-                error.status,
-                media_type,
-            )
+            return _refuse(str(error), error.code, error.status, media_type)
         except DisclosureUnavailable:
             # Logged by the stage. Nothing of the answer leaves without its record.
             return _unavailable(
@@ -243,18 +227,7 @@ class _GraphQLEndpoint:
             )
         except Exception:
             _log.exception("unexpected error while serving a GraphQL request")
-            return _respond(
-                {
-                    "errors": [
-                        {
-                            "message": "Internal gateway error.",
-                            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
-                        }
-                    ]
-                },
-                500,
-                media_type,
-            )
+            return _refuse("Internal gateway error.", "INTERNAL_SERVER_ERROR", 500, media_type)
         return _respond(result, 200, media_type)
 
     async def _params(self, request: Request) -> dict[str, Any]:
@@ -340,27 +313,34 @@ def _prefers_html(accept: str) -> bool:
 
 def _unavailable(message: str, code: str, media_type: str) -> Response:
     """503 for a dependency the gateway must not answer without (fail closed)."""
-    return _respond(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        503,
-        media_type,
-        {"retry-after": "5"},
-    )
+    return _refuse(message, code, 503, media_type, {"retry-after": "5"})
 
 
 def _rate_limited(limited: RateLimited, media_type: str) -> Response:
     """429 with the whole seconds after which the window admits the caller again."""
     message = f"{limited.message} Try again in {limited.retry_after} s."
-    return _respond(
-        {"errors": [{"message": message, "extensions": {"code": "RATE_LIMITED"}}]},
-        429,
-        media_type,
-        {"retry-after": str(limited.retry_after)},
+    return _refuse(
+        message, "RATE_LIMITED", 429, media_type, {"retry-after": str(limited.retry_after)}
     )
 
 
+def _refuse(
+    message: str,
+    code: str,
+    status: int,
+    media_type: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A request refused as a whole: one GraphQL error with its code, no data."""
+    error = graphql_error(message, code=code)
+    return _respond({"errors": [error]}, status, media_type, headers)
+
+
 def _respond(
-    payload: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+    payload: Mapping[str, Any],
+    status: int,
+    media_type: str,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     return Response(
         orjson.dumps(payload), status_code=status, media_type=media_type, headers=headers
