@@ -83,6 +83,9 @@ def test_a_short_overload_run_reports_every_figure(tmp_path: Path) -> None:
     assert summary["rss_before_mb"] > 0 and summary["rss_after_mb"] > 0
     assert summary["gateway_cpu_s"] > 0
     assert summary["gateway_alive"] and summary["status_after"] == 200
-    assert summary["first_probe_status"] == 200
+    # Right after the overload the first probe may still be shed (503 SERVICE_OVERLOADED, the
+    # only 503 allowed above); the gateway is prompt again soon after.
+    assert summary["first_probe_status"] in (200, 503)
+    assert summary["healthy_after_s"] is not None
     assert (tmp_path / "results.json").exists()
     assert "accepted (200):" in describe(summary)
