@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install lock run test lint typecheck unit bench compose clean
+.PHONY: install lock run test lint typecheck browser unit bench compose clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,7 +45,12 @@ typecheck: install
 unit: install
 	$(PY) -m pytest -q
 
-test: lint typecheck unit
+# What the browser tests need outside Python: Debian's chromium, and axe-core (checked against
+# its published integrity) for the accessibility checks.
+browser: install
+	$(PY) -m tests.browser_setup
+
+test: lint typecheck browser unit
 
 compose: install
 	$(PY) -m schema compose

@@ -1,6 +1,7 @@
 """A minimal Chrome DevTools Protocol driver for the browser tests (the consent page, GraphiQL):
 headless Debian chromium, its first tab and any window a page opens (a sign-in popup),
-navigate / evaluate / screenshot. No browser is downloaded; the `chromium` fixture in
+navigate / evaluate / screenshot, the keyboard (Tab, Enter, Space, typing) and
+axe-core's accessibility check. No browser is downloaded; the `chromium` fixture in
 tests/conftest.py installs Debian's when it is missing."""
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ document.addEventListener("securitypolicyviolation", (e) =>
 """
 
 
+# key -> (code, text it types, Windows virtual key code)
+_KEYS = {
+    "Tab": ("Tab", "", 9),
+    "Enter": ("Enter", "\r", 13),
+    "Space": ("Space", " ", 32),
+    "Escape": ("Escape", "", 27),
+    "ArrowDown": ("ArrowDown", "", 40),
+    "ArrowUp": ("ArrowUp", "", 38),
+}
+
+
 class Page:
     """One tab or window, over its own DevTools connection."""
 
@@ -73,6 +85,52 @@ class Page:
     async def evaluate(self, expression: str) -> Any:
         result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
+
+    async def evaluate_async(self, expression: str) -> Any:
+        """The value a promise-returning expression resolves to."""
+        result = await self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"].get("text", "evaluation failed"))
+        return result["result"].get("value")
+
+    async def press(self, key: str, shift: bool = False) -> None:
+        """One key, down and up, as the keyboard sends it: `Tab`, `Enter`, `Space`, ..."""
+        code, text, virtual = _KEYS[key]
+        modifiers = 8 if shift else 0
+        down: dict[str, Any] = {"key": code if key != "Space" else " ", "code": code}
+        down.update(windowsVirtualKeyCode=virtual, nativeVirtualKeyCode=virtual)
+        await self.send(
+            "Input.dispatchKeyEvent", type="keyDown", text=text, modifiers=modifiers, **down
+        )
+        await self.send("Input.dispatchKeyEvent", type="keyUp", modifiers=modifiers, **down)
+
+    async def type_text(self, text: str) -> None:
+        """Text typed into whatever has the focus."""
+        await self.send("Input.insertText", text=text)
+
+    async def tab_to(self, matches: str, presses: int = 80) -> None:
+        """Press Tab until the focused element satisfies `matches`, a JavaScript expression over
+        `el` (the focused element): the only way a keyboard user reaches a control."""
+        for _ in range(presses):
+            await self.press("Tab")
+            if await self.evaluate(f"(el => !!el && ({matches}))(document.activeElement)"):
+                return
+        raise TimeoutError(f"{presses} presses of Tab never focused {matches}")
+
+    async def accessibility_violations(self, axe_script: str) -> list[dict[str, Any]]:
+        """axe-core's WCAG 2.2 A and AA violations in the current document, each with its rule,
+        impact and the elements concerned."""
+        if not await self.evaluate("typeof axe === 'object'"):
+            await self.evaluate(axe_script)
+        violations: list[dict[str, Any]] = await self.evaluate_async(
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
+            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, "
+            "nodes: v.nodes.map(n => n.target.join(' '))})))"
+        )
+        return violations
 
     async def click(self, selector: str) -> None:
         """Click as a user does: with a user gesture, which a page needs to open a window."""

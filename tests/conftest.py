@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+from pathlib import Path
 
 import pytest
+
+from tests.browser_setup import AXE_SCRIPT, chromium_path
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """The Debian chromium binary, installed with apt-get when missing (CI runs as root)."""
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
-            check=True,
-            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
-        )
+    """The Debian chromium binary that `make browser` installs (a failure, not a skip, when it
+    is missing: the browser tests are part of the suite)."""
+    path = chromium_path()
+    if path is None:
+        pytest.fail("chromium is not installed: run `make browser` (part of `make test`)")
     return path
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> str:
+    """axe-core's source, to inject into a page under test (`make browser` fetches it)."""
+    if not Path(AXE_SCRIPT).exists():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run `make browser` (part of `make test`)")
+    return AXE_SCRIPT.read_text()
