@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install lock run test lint typecheck browser unit bench compose clean
+.PHONY: install lock run test lint typecheck test-tools unit bench compose clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,12 +45,12 @@ typecheck: install
 unit: install
 	$(PY) -m pytest -q
 
-# What the browser tests need outside Python: Debian's chromium, and axe-core (checked against
+# What the tests need outside Python: Debian's chromium and wrk, and axe-core (checked against
 # its published integrity) for the accessibility checks.
-browser: install
-	$(PY) -m tests.browser_setup
+test-tools: install
+	$(PY) -m tests.system_tools
 
-test: lint typecheck browser unit
+test: lint typecheck test-tools unit
 
 compose: install
 	$(PY) -m schema compose

@@ -6,22 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_setup import AXE_SCRIPT, chromium_path
+from tests.system_tools import AXE_SCRIPT, chromium_path
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """The Debian chromium binary that `make browser` installs (a failure, not a skip, when it
+    """The Debian chromium binary that `make test-tools` installs (a failure, not a skip, when it
     is missing: the browser tests are part of the suite)."""
     path = chromium_path()
     if path is None:
-        pytest.fail("chromium is not installed: run `make browser` (part of `make test`)")
+        pytest.fail("chromium is not installed: run `make test-tools` (part of `make test`)")
     return path
 
 
 @pytest.fixture(scope="session")
 def axe_script() -> str:
-    """axe-core's source, to inject into a page under test (`make browser` fetches it)."""
+    """axe-core's source, to inject into a page under test (`make test-tools` fetches it)."""
     if not Path(AXE_SCRIPT).exists():
-        pytest.fail(f"{AXE_SCRIPT} is missing: run `make browser` (part of `make test`)")
+        pytest.fail(f"{AXE_SCRIPT} is missing: run `make test-tools` (part of `make test`)")
     return AXE_SCRIPT.read_text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -60,7 +59,6 @@ def test_python_load_generator_counts_graphql_errors(products_url: str, tmp_path
     assert result.errors == {"graphql": result.requests}
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_reports_the_same_fields(products_url: str, body_file: Path) -> None:
     result = run_load(products_url, body_file, concurrency=2, duration=1, generator="wrk")
     assert result.requests > 10

@@ -1,7 +1,8 @@
-"""`python -m tests.browser_setup`: what the browser tests need on this machine, installed by
-`make browser` (which `make test` runs) and never from inside a test.
+"""`python -m tests.system_tools`: what the tests need on this machine beyond Python, installed by
+`make test-tools` (which `make test` runs) and never from inside a test.
 
-- Debian's `chromium`, with apt-get when it is missing (CI runs as root);
+- Debian's `chromium` for the browser tests and `wrk` for the load generator's tests, with
+  apt-get when missing (CI runs as root);
 - axe-core, the accessibility engine the browser tests inject into pages: one pinned release
   from the npm registry, checked against its published sha512 integrity before it is
   unpacked into `.tools/`, so no Node is needed.
@@ -27,25 +28,24 @@ AXE_INTEGRITY = (
     "KunSNx+TVpkAw/6ULfhnx+HWRecjqZGTOyquAoWHYLRSdK1tB5Ihce1ZW+UY3fj33bYAFWPu7W/GRSmmrCGuxA=="
 )
 AXE_SCRIPT = Path(__file__).resolve().parent.parent / ".tools" / f"axe-core-{AXE_VERSION}.min.js"
-CHROMIUM = "/usr/bin/chromium"
+DEBIAN_PACKAGES = ("chromium", "wrk")
 
 
 def chromium_path() -> str | None:
-    path = shutil.which("chromium") or CHROMIUM
+    path = shutil.which("chromium") or "/usr/bin/chromium"
     return path if os.path.exists(path) else None
 
 
-def install_chromium() -> str:
-    path = chromium_path()
-    if path is not None:
-        return path
+def install_packages() -> None:
+    missing = [name for name in DEBIAN_PACKAGES if shutil.which(name) is None]
+    if not missing:
+        return
     environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=environment)
-    path = chromium_path()
-    if path is None:
-        raise SystemExit("error: apt-get installed chromium, but no chromium binary is on PATH")
-    return path
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=environment)
+    still = [name for name in missing if shutil.which(name) is None]
+    if still:
+        raise SystemExit(f"error: apt-get installed {still}, but they are not on PATH")
 
 
 def _integrity(data: bytes) -> str:
@@ -72,8 +72,10 @@ def install_axe() -> Path:
 
 
 def main() -> int:
-    print(f"chromium   {install_chromium()}")
-    print(f"axe-core   {install_axe()}")
+    install_packages()
+    for name in DEBIAN_PACKAGES:
+        print(f"{name:<10} {shutil.which(name)}")
+    print(f"{'axe-core':<10} {install_axe()}")
     return 0
 
 
