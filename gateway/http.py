@@ -43,6 +43,7 @@ from gateway.errors import (
     graphql_error,
 )
 from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
+from gateway.guide import GUIDE_PATH, Guide
 from gateway.operation import RequestError
 from gateway.persisted import PersistedDocumentError
 from gateway.pipeline import Gateway
@@ -71,7 +72,9 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
     graphiql = None
     if gateway.settings.graphiql:
         graphiql = GraphiQL(
-            gateway.settings.graphiql_default_headers, sign_in_from(gateway.settings)
+            gateway.settings.graphiql_default_headers,
+            sign_in_from(gateway.settings),
+            gateway.settings.graphiql_guide_url,
         )
     endpoint = _GraphQLEndpoint(gateway, graphiql)
     routes = [
@@ -80,6 +83,8 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
         Route("/ready", _ready(gateway), methods=["GET"]),
         Route("/.well-known/jwks.json", _jwks(gateway), methods=["GET"]),
     ]
+    if gateway.settings.guide_file is not None:
+        routes.append(Route(GUIDE_PATH, Guide(gateway.settings.guide_file).page, methods=["GET"]))
     if graphiql is not None:
         routes.append(Route(ASSETS_PATH + "/{name}", graphiql.asset, methods=["GET"]))
         if graphiql.sign_in is not None:
