@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.authentication import Caller
-from gateway.errors import SupergraphError
+from gateway.errors import UNAUTHORIZED_FIELD_OR_TYPE, SupergraphError
 from gateway.operation import Operation
 from gateway.selection import Field, InlineFragment, Selection, SelectionSet
 from gateway.supergraph import FieldDef, Requirement, Supergraph
@@ -216,7 +216,7 @@ def unauthorized_error(path: list[str | int]) -> dict[str, Any]:
     return {
         "message": "The caller is not authorized to access this field.",
         "path": path,
-        "extensions": {"code": "UNAUTHORIZED_FIELD_OR_TYPE"},
+        "extensions": {"code": UNAUTHORIZED_FIELD_OR_TYPE},
     }
 
 

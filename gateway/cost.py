@@ -43,7 +43,12 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from gateway.errors import SupergraphError, graphql_error
+from gateway.errors import (
+    COST_ESTIMATED_TOO_EXPENSIVE,
+    COST_SLICING_ARGUMENT_REQUIRED,
+    SupergraphError,
+    graphql_error,
+)
 from gateway.operation import Operation, RequestError
 from gateway.selection import Field, InlineFragment, SelectionSet
 from gateway.settings import GatewaySettings
@@ -573,7 +578,7 @@ class CostControl:
                         dict(
                             graphql_error(
                                 f"{problems[0]}.",
-                                code="COST_SLICING_ARGUMENT_REQUIRED",
+                                code=COST_SLICING_ARGUMENT_REQUIRED,
                                 cost={"estimated": estimated, "budget": budget},
                             )
                         )
@@ -600,7 +605,7 @@ def _refusal(estimated: int, budget: int) -> RequestError:
             dict(
                 graphql_error(
                     f"The operation's estimated cost, {estimated}, is over the budget of {budget}.",
-                    code="COST_ESTIMATED_TOO_EXPENSIVE",
+                    code=COST_ESTIMATED_TOO_EXPENSIVE,
                     cost={"estimated": estimated, "budget": budget},
                 )
             )

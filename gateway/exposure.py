@@ -29,7 +29,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-from gateway.errors import graphql_error
+from gateway.errors import DOWNSTREAM_SERVICE_ERROR, INTROSPECTION_DISABLED, graphql_error
 from gateway.operation import INTROSPECTION_ROOT_FIELDS, PreparedDocument, RequestError
 from gateway.settings import GatewaySettings
 
@@ -64,7 +64,7 @@ class Exposure:
             prepared.operation.selection_set, prepared.fragments, set()
         ):
             disabled = graphql_error(
-                "Introspection is disabled on this gateway.", code="INTROSPECTION_DISABLED"
+                "Introspection is disabled on this gateway.", code=INTROSPECTION_DISABLED
             )
             raise RequestError([dict(disabled)])
 
@@ -94,7 +94,7 @@ class Exposure:
             if "path" in error:
                 masked["path"] = error["path"]
             masked["extensions"] = {
-                "code": extensions.get("code", "DOWNSTREAM_SERVICE_ERROR"),
+                "code": extensions.get("code", DOWNSTREAM_SERVICE_ERROR),
                 "serviceName": service,
                 "traceId": trace_id,
             }

@@ -1,5 +1,6 @@
 """The GraphiQL page: an in-browser IDE on the gateway, every asset served from its own origin,
-and, when the gateway names an issuer and a client, a "Sign in" that sends the caller's token.
+and, when the gateway names an issuer and a client, a "Sign in" that sends the caller's token;
+with `GATEWAY_GRAPHIQL_GUIDE_URL`, a "Developer guide" link above the editor.
 
     GET /graphql (a browser)            ─▶ the page (small, never cached)
     GET /graphiql/assets/<file>?v=<d>   ─▶ React, ReactDOM, GraphiQL, our scripts (cached a year)
@@ -22,6 +23,7 @@ discovery and redeems codes. The access token lives in the page's memory only.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,10 +71,12 @@ body {{ display: flex; flex-direction: column; }}
   font: 14px/1.4 system-ui, sans-serif; border-bottom: 1px solid #d0d4d9; }}
 .signin [role="alert"] {{ color: #b00020; }}
 .signin button, .signin select {{ font: inherit; }}
+.links {{ padding: 6px 16px; font: 14px/1.4 system-ui, sans-serif;
+  border-bottom: 1px solid #d0d4d9; }}
 </style>
 </head>
 <body>
-<div id="graphiql">Loading GraphiQL…</div>
+{guide}<div id="graphiql">Loading GraphiQL…</div>
 <script type="application/json" id="graphiql-options">{options}</script>
 {scripts}
 </body>
@@ -128,7 +132,12 @@ def _policy(connect: str) -> str:
 class GraphiQL:
     """The page and its assets, read once; `default_headers` prefill the headers editor."""
 
-    def __init__(self, default_headers: Mapping[str, str], sign_in: SignIn | None = None) -> None:
+    def __init__(
+        self,
+        default_headers: Mapping[str, str],
+        sign_in: SignIn | None = None,
+        guide_url: str | None = None,
+    ) -> None:
         self.assets = {
             name: (resources.files(package) / folder / name).read_bytes()
             for name, (package, folder, _) in _ASSETS.items()
@@ -138,7 +147,7 @@ class GraphiQL:
             digest.update(hashlib.sha256(content).digest())
         self.version = digest.hexdigest()[:16]
         self.sign_in = sign_in
-        self.page_html = self._render(default_headers)
+        self.page_html = self._render(default_headers, guide_url)
         connect = "'self'" if sign_in is None else f"'self' {sign_in.issuer_origin}"
         self.page_headers = {
             "cache-control": "no-cache",
@@ -179,7 +188,7 @@ class GraphiQL:
     def _url(self, name: str, up: str = "") -> str:
         return f"{up}{ASSETS_PATH.lstrip('/')}/{name}?v={self.version}"
 
-    def _render(self, default_headers: Mapping[str, str]) -> str:
+    def _render(self, default_headers: Mapping[str, str], guide_url: str | None) -> str:
         headers = json.dumps(dict(default_headers), indent=2) if default_headers else None
         options: dict[str, object] = {"defaultHeaders": headers}
         scripts = list(_LIBRARIES)
@@ -193,7 +202,15 @@ class GraphiQL:
             }
             scripts.append("signin.js")
         scripts.append("page.js")
+        # A plain link, written by the server: it needs no script and no change to the policy.
+        guide = (
+            f'<nav class="links" aria-label="Documentation"><a href="{html.escape(guide_url)}">'
+            "Developer guide</a></nav>\n"
+            if guide_url
+            else ""
+        )
         return _PAGE.format(
+            guide=guide,
             stylesheets="\n".join(
                 f'<link rel="stylesheet" href="{self._url(n)}">'
                 for n, (_, _, media_type) in _ASSETS.items()

@@ -26,8 +26,24 @@ from starlette.routing import Route
 from gateway import tracing
 from gateway.authentication import AuthenticationUnavailable, InvalidToken
 from gateway.cross_origin import CSRF_MESSAGE, cors_middleware, preflighted
-from gateway.errors import DisclosureUnavailable, graphql_error
+from gateway.errors import (
+    AUTHENTICATION_UNAVAILABLE,
+    BAD_REQUEST,
+    CSRF_PREVENTED,
+    DISCLOSURE_LOG_UNAVAILABLE,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    METHOD_NOT_ALLOWED,
+    PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    UNAUTHENTICATED,
+    UNSUPPORTED_MEDIA_TYPE,
+    DisclosureUnavailable,
+    graphql_error,
+)
 from gateway.graphiql import ASSETS_PATH, CALLBACK_PATH, GraphiQL, sign_in_from
+from gateway.guide import GUIDE_PATH, Guide
 from gateway.operation import RequestError
 from gateway.persisted import PersistedDocumentError
 from gateway.pipeline import Gateway
@@ -56,7 +72,9 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
     graphiql = None
     if gateway.settings.graphiql:
         graphiql = GraphiQL(
-            gateway.settings.graphiql_default_headers, sign_in_from(gateway.settings)
+            gateway.settings.graphiql_default_headers,
+            sign_in_from(gateway.settings),
+            gateway.settings.graphiql_guide_url,
         )
     endpoint = _GraphQLEndpoint(gateway, graphiql)
     routes = [
@@ -65,6 +83,8 @@ def create_app(supergraph_sdl: str, *, settings: GatewaySettings | None = None) 
         Route("/ready", _ready(gateway), methods=["GET"]),
         Route("/.well-known/jwks.json", _jwks(gateway), methods=["GET"]),
     ]
+    if gateway.settings.guide_file is not None:
+        routes.append(Route(GUIDE_PATH, Guide(gateway.settings.guide_file).page, methods=["GET"]))
     if graphiql is not None:
         routes.append(Route(ASSETS_PATH + "/{name}", graphiql.asset, methods=["GET"]))
         if graphiql.sign_in is not None:
@@ -109,7 +129,7 @@ def _jwks(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:
 
 
 class _BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST") -> None:
+    def __init__(self, message: str, status: int = 400, code: str = BAD_REQUEST) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -147,7 +167,7 @@ class _GraphQLEndpoint:
 
     async def _answer(self, request: Request, media_type: str, span: Span | None) -> Response:
         if request.method == "POST" and not preflighted(request.headers):
-            return _refuse(CSRF_MESSAGE, "CSRF_PREVENTED", 400, media_type)
+            return _refuse(CSRF_MESSAGE, CSRF_PREVENTED, 400, media_type)
         limited = await self.gateway.rate_limits.check_address(request.client, request.headers)
         if limited is not None:
             return _rate_limited(limited, media_type)
@@ -162,13 +182,13 @@ class _GraphQLEndpoint:
             description = description.replace("\\", "").replace('"', "'")
             challenge = f'Bearer error="invalid_token", error_description="{description}"'
             return _refuse(
-                message, "UNAUTHENTICATED", 401, media_type, {"www-authenticate": challenge}
+                message, UNAUTHENTICATED, 401, media_type, {"www-authenticate": challenge}
             )
         except AuthenticationUnavailable as error:
             _log.warning("refusing a token: %s", error)
             return _unavailable(
                 "Tokens cannot be checked right now; try again shortly.",
-                "AUTHENTICATION_UNAVAILABLE",
+                AUTHENTICATION_UNAVAILABLE,
                 media_type,
             )
         limited = await self.gateway.rate_limits.check_client(caller.claims)
@@ -194,7 +214,7 @@ class _GraphQLEndpoint:
                 raise _BadRequest(
                     f"A {prepared.kind} cannot be sent with GET; use POST.",
                     405,
-                    "METHOD_NOT_ALLOWED",
+                    METHOD_NOT_ALLOWED,
                 )
             forwarded = self.propagate if tracing.enabled else self.propagate_untraced
             headers = {name: value for name in forwarded if (value := request.headers.get(name))}
@@ -222,12 +242,12 @@ class _GraphQLEndpoint:
             return _unavailable(
                 "The disclosure log cannot record this response right now, so it is "
                 "withheld; try again shortly.",
-                "DISCLOSURE_LOG_UNAVAILABLE",
+                DISCLOSURE_LOG_UNAVAILABLE,
                 media_type,
             )
         except Exception:
             _log.exception("unexpected error while serving a GraphQL request")
-            return _refuse("Internal gateway error.", "INTERNAL_SERVER_ERROR", 500, media_type)
+            return _refuse("Internal gateway error.", INTERNAL_SERVER_ERROR, 500, media_type)
         return _respond(result, 200, media_type)
 
     async def _params(self, request: Request) -> dict[str, Any]:
@@ -245,7 +265,7 @@ class _GraphQLEndpoint:
             raise _BadRequest(
                 f"Content-Type {content_type!r} is not supported; send application/json.",
                 415,
-                "UNSUPPORTED_MEDIA_TYPE",
+                UNSUPPORTED_MEDIA_TYPE,
             )
         length = request.headers.get("content-length")
         if (
@@ -253,7 +273,7 @@ class _GraphQLEndpoint:
             and length.isdigit()
             and int(length) > self.settings.max_request_bytes
         ):
-            raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
+            raise _BadRequest("The request body is too large.", 413, PAYLOAD_TOO_LARGE)
         # Read as it arrives, so a chunked body (which names no length) is refused at the
         # limit rather than held whole.
         chunks: list[bytes] = []
@@ -261,7 +281,7 @@ class _GraphQLEndpoint:
         async for chunk in request.stream():
             received += len(chunk)
             if received > self.settings.max_request_bytes:
-                raise _BadRequest("The request body is too large.", 413, "PAYLOAD_TOO_LARGE")
+                raise _BadRequest("The request body is too large.", 413, PAYLOAD_TOO_LARGE)
             chunks.append(chunk)
         body = b"".join(chunks)
         try:
@@ -277,9 +297,9 @@ def _with_code(error: dict[str, Any]) -> dict[str, Any]:
     if "extensions" in error:
         return error
     code = (
-        "GRAPHQL_PARSE_FAILED"
+        GRAPHQL_PARSE_FAILED
         if error.get("message", "").startswith("Syntax Error")
-        else ("GRAPHQL_VALIDATION_FAILED")
+        else GRAPHQL_VALIDATION_FAILED
     )
     return {**error, "extensions": {"code": code}}
 
@@ -320,7 +340,7 @@ def _rate_limited(limited: RateLimited, media_type: str) -> Response:
     """429 with the whole seconds after which the window admits the caller again."""
     message = f"{limited.message} Try again in {limited.retry_after} s."
     return _refuse(
-        message, "RATE_LIMITED", 429, media_type, {"retry-after": str(limited.retry_after)}
+        message, RATE_LIMITED, 429, media_type, {"retry-after": str(limited.retry_after)}
     )
 
 

@@ -53,6 +53,17 @@ from graphql import (
     parse,
 )
 
+from gateway.errors import (
+    GRAPHQL_VALIDATION_FAILED,
+    MAX_ALIASES_EXCEEDED,
+    MAX_DEPTH_EXCEEDED,
+    MAX_DIRECTIVES_EXCEEDED,
+    MAX_FIELD_PAIRS_EXCEEDED,
+    MAX_FIELDS_EXCEEDED,
+    MAX_QUERY_LENGTH_EXCEEDED,
+    MAX_ROOT_FIELDS_EXCEEDED,
+    MAX_TOKENS_EXCEEDED,
+)
 from gateway.settings import GatewaySettings
 
 # What graphql-core's lexer reads as one token (block strings, strings, comments, the spread,
@@ -122,7 +133,7 @@ def parse_within_limits(query: str, limits: RequestLimits) -> DocumentNode:
         raise LimitExceeded(
             f"The query is {len(query)} characters long; at most {limits.max_query_length}"
             " are allowed.",
-            "MAX_QUERY_LENGTH_EXCEEDED",
+            MAX_QUERY_LENGTH_EXCEEDED,
         )
     # The parser spends some 20 µs on a token; reading them with a regular expression costs
     # well under one, so a flood is refused before the parser sees it. The parser's own limit
@@ -145,7 +156,7 @@ def parse_within_limits(query: str, limits: RequestLimits) -> DocumentNode:
             raise LimitExceeded(
                 "The document nests selections or values too deeply to be read; at most"
                 f" {limits.max_depth} fields deep are allowed.",
-                "MAX_DEPTH_EXCEEDED",
+                MAX_DEPTH_EXCEEDED,
             ) from None
         raise
     check_document(document, limits)
@@ -167,7 +178,7 @@ def check_document(document: DocumentNode, limits: RequestLimits) -> None:
                 # otherwise go unmeasured.
                 raise LimitExceeded(
                     f"There can be only one fragment named '{definition.name.value}'.",
-                    "GRAPHQL_VALIDATION_FAILED",
+                    GRAPHQL_VALIDATION_FAILED,
                 )
         else:
             continue  # a type definition: validation refuses it
@@ -264,7 +275,7 @@ def _fragment_totals(fragments: dict[str, _Measure]) -> dict[str, _Totals]:
                     raise LimitExceeded(
                         f"Cannot spread fragment '{spread}' within itself"
                         + (f" via {via}." if via else "."),
-                        "GRAPHQL_VALIDATION_FAILED",
+                        GRAPHQL_VALIDATION_FAILED,
                     )
                 if spread in fragments and spread not in totals:
                     path.append((spread, iter(fragments[spread].spreads)))
@@ -332,7 +343,7 @@ class _FieldPairs:
                 f"The {self.definition} {what} {present[0] + count} times at one place,"
                 f" fragments expanded: validation would compare more than {self.limit} pairs"
                 " of fields sharing a response key (or of fragments spread together).",
-                "MAX_FIELD_PAIRS_EXCEEDED",
+                MAX_FIELD_PAIRS_EXCEEDED,
             )
         into[key] = (present[0] + count, self._merged(present[1], below))
 
@@ -353,7 +364,7 @@ def _check_directives(count: int, name: str, limits: RequestLimits) -> None:
         raise LimitExceeded(
             f"A selection of the {name} has {count} directives; at most"
             f" {limits.max_directives} are allowed.",
-            "MAX_DIRECTIVES_EXCEEDED",
+            MAX_DIRECTIVES_EXCEEDED,
         )
 
 
@@ -361,25 +372,25 @@ def _check_totals(name: str, totals: _Totals, limits: RequestLimits) -> None:
     if totals.depth > limits.max_depth:
         raise LimitExceeded(
             f"The {name} is {totals.depth} fields deep; at most {limits.max_depth} are allowed.",
-            "MAX_DEPTH_EXCEEDED",
+            MAX_DEPTH_EXCEEDED,
         )
     if totals.aliases > limits.max_aliases:
         raise LimitExceeded(
             f"The {name} uses {_count(totals.aliases)} aliases, fragments expanded; at most"
             f" {limits.max_aliases} are allowed.",
-            "MAX_ALIASES_EXCEEDED",
+            MAX_ALIASES_EXCEEDED,
         )
     if totals.fields > limits.max_fields:
         raise LimitExceeded(
             f"The {name} selects {_count(totals.fields)} fields, fragments expanded; at most"
             f" {limits.max_fields} are allowed.",
-            "MAX_FIELDS_EXCEEDED",
+            MAX_FIELDS_EXCEEDED,
         )
     if totals.root_fields > limits.max_root_fields:
         raise LimitExceeded(
             f"The {name} selects {_count(totals.root_fields)} root fields, fragments"
             f" expanded; at most {limits.max_root_fields} are allowed.",
-            "MAX_ROOT_FIELDS_EXCEEDED",
+            MAX_ROOT_FIELDS_EXCEEDED,
         )
 
 
@@ -595,7 +606,7 @@ def _too_many_tokens(limits: RequestLimits) -> LimitExceeded:
     return LimitExceeded(
         f"The query has more than {limits.max_tokens} tokens; at most {limits.max_tokens}"
         " are allowed.",
-        "MAX_TOKENS_EXCEEDED",
+        MAX_TOKENS_EXCEEDED,
     )
 
 

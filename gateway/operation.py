@@ -35,6 +35,7 @@ from graphql import (
     validate,
 )
 
+from gateway.errors import GRAPHQL_VALIDATION_FAILED, OPERATION_NOT_SUPPORTED
 from gateway.limits import LimitExceeded, RequestLimits, parse_within_limits
 from gateway.selection import (
     Field,
@@ -121,7 +122,7 @@ def prepare(
             [
                 {
                     "message": f"The schema has no {kind} type.",
-                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                    "extensions": {"code": GRAPHQL_VALIDATION_FAILED},
                 }
             ]
         )
@@ -130,7 +131,7 @@ def prepare(
             [
                 {
                     "message": "Subscriptions are not supported by this gateway.",
-                    "extensions": {"code": "OPERATION_NOT_SUPPORTED"},
+                    "extensions": {"code": OPERATION_NOT_SUPPORTED},
                 }
             ]
         )

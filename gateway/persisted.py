@@ -26,7 +26,16 @@ from typing import Any
 import orjson
 from graphql import GraphQLSyntaxError, parse
 
-from gateway.errors import ConfigurationError
+from gateway.errors import (
+    BAD_REQUEST,
+    PERSISTED_DOCUMENT_NOT_FOUND,
+    PERSISTED_QUERY_HASH_MISMATCH,
+    PERSISTED_QUERY_INVALID,
+    PERSISTED_QUERY_NOT_FOUND,
+    PERSISTED_QUERY_NOT_IN_SAFELIST,
+    PERSISTED_QUERY_NOT_SUPPORTED,
+    ConfigurationError,
+)
 from gateway.redis_link import REDIS_ERRORS, RedisLink
 from gateway.settings import GatewaySettings
 
@@ -191,19 +200,19 @@ class PersistedDocuments:
 
     def _registered(self, document_id: Any, query: Any) -> str:
         if not isinstance(document_id, str):
-            raise PersistedDocumentError("documentId must be a string.", "BAD_REQUEST")
+            raise PersistedDocumentError("documentId must be a string.", BAD_REQUEST)
         body = self.manifest.by_id.get(document_id)
         if body is None:
             if self.safelist:
                 raise _not_in_safelist()
             raise PersistedDocumentError(
                 f"No persisted document has the id {document_id!r}.",
-                "PERSISTED_DOCUMENT_NOT_FOUND",
+                PERSISTED_DOCUMENT_NOT_FOUND,
             )
         if query is not None and query != body:
             raise PersistedDocumentError(
                 "The query differs from the document its documentId names.",
-                "PERSISTED_QUERY_HASH_MISMATCH",
+                PERSISTED_QUERY_HASH_MISMATCH,
             )
         return body
 
@@ -216,7 +225,7 @@ class PersistedDocuments:
         ):
             raise PersistedDocumentError(
                 "extensions.persistedQuery must be version 1 with a sha256Hash of 64 hex digits.",
-                "PERSISTED_QUERY_INVALID",
+                PERSISTED_QUERY_INVALID,
             )
         if query is None:
             body = self.manifest.by_id.get(digest)
@@ -230,15 +239,15 @@ class PersistedDocuments:
             if body is None:
                 # HTTP 200, as Apollo Server and Router answer: clients then send the text.
                 raise PersistedDocumentError(
-                    "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", 200
+                    "PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND, 200
                 )
             return body
         if not isinstance(query, str):
-            raise PersistedDocumentError("query must be a string.", "BAD_REQUEST")
+            raise PersistedDocumentError("query must be a string.", BAD_REQUEST)
         if _sha256(query) != digest:
             raise PersistedDocumentError(
                 "The query's sha256 is not extensions.persistedQuery.sha256Hash.",
-                "PERSISTED_QUERY_HASH_MISMATCH",
+                PERSISTED_QUERY_HASH_MISMATCH,
             )
         if query in self.manifest.bodies:
             return query
@@ -259,14 +268,14 @@ class PersistedDocuments:
 def _not_in_safelist() -> PersistedDocumentError:
     return PersistedDocumentError(
         "Only registered operations run on this gateway; this one is not registered.",
-        "PERSISTED_QUERY_NOT_IN_SAFELIST",
+        PERSISTED_QUERY_NOT_IN_SAFELIST,
     )
 
 
 def _apq_off() -> PersistedDocumentError:
     return PersistedDocumentError(
         "Automatic persisted queries are off; send the query text.",
-        "PERSISTED_QUERY_NOT_SUPPORTED",
+        PERSISTED_QUERY_NOT_SUPPORTED,
     )
 
 

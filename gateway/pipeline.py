@@ -37,7 +37,7 @@ from gateway.authorization import (
 )
 from gateway.cost import CostControl
 from gateway.disclosure import Disclosures
-from gateway.errors import PlanningError, SupergraphError
+from gateway.errors import BAD_USER_INPUT, QUERY_PLANNING_FAILED, PlanningError, SupergraphError
 from gateway.executor import ExecutionState, Executor
 from gateway.exposure import Exposure
 from gateway.identity import IdentitySigner, load_or_create_key
@@ -254,7 +254,7 @@ class Gateway:
         if isinstance(coerced, list):
             raise self.exposure.request_error(
                 RequestError(
-                    [{**e.formatted, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced]
+                    [{**e.formatted, "extensions": {"code": BAD_USER_INPUT}} for e in coerced]
                 )
             )
         return coerced
@@ -359,9 +359,7 @@ class Gateway:
         except PlanningError as error:
             return {
                 "data": None,
-                "errors": [
-                    {"message": str(error), "extensions": {"code": "QUERY_PLANNING_FAILED"}}
-                ],
+                "errors": [{"message": str(error), "extensions": {"code": QUERY_PLANNING_FAILED}}],
             }
         # Variables go to subgraphs as the client sent them: each subgraph operation declares
         # the client's defaults, and coerced values need not be JSON.

@@ -26,6 +26,7 @@ from graphql import (
 )
 
 from gateway.authorization import unauthorized_error
+from gateway.errors import NULL_IN_NON_NULL_FIELD, SUBREQUEST_MALFORMED_RESPONSE
 from gateway.selection import Field, SelectionSet
 
 _INVALID = object()  # a null that must propagate to the parent
@@ -199,7 +200,7 @@ class _Run:
             {
                 "message": f"Cannot return null for non-nullable field {item.name}.",
                 "path": list(path),
-                "extensions": {"code": "NULL_IN_NON_NULL_FIELD"},
+                "extensions": {"code": NULL_IN_NON_NULL_FIELD},
             }
         )
 
@@ -208,7 +209,7 @@ class _Run:
             {
                 "message": f"A subgraph returned a value that is not {expected}.",
                 "path": list(path),
-                "extensions": {"code": "SUBREQUEST_MALFORMED_RESPONSE"},
+                "extensions": {"code": SUBREQUEST_MALFORMED_RESPONSE},
             }
         )
         return None

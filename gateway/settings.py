@@ -50,6 +50,11 @@ class GatewaySettings(BaseSettings):
     # for. Without an issuer or a client id the page has no sign-in.
     graphiql_client_id: str | None = None
     graphiql_scope: str = "openid"
+    # A "Developer guide" link on the GraphiQL page (an http(s) URL, or a path on this
+    # gateway such as /guide); unset: no link.
+    graphiql_guide_url: str | None = Field(default=None, pattern=r"^(https?://|/)")
+    # A Markdown file the gateway serves as HTML at GET /guide; unset: no /guide.
+    guide_file: Path | None = None
     # `package.module:callable` deciding @policy: called with (claims, policies) once per
     # request that touches a policy, answering {policy: bool}; required if the supergraph
     # uses @policy.

@@ -12,14 +12,15 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.errors import SERVICE_OVERLOADED
+
 SHED_PATH = "/graphql"
-OVERLOADED_CODE = "SERVICE_OVERLOADED"
 _BODY = orjson.dumps(
     {
         "errors": [
             {
                 "message": "The gateway is serving as many requests as it can; try again shortly.",
-                "extensions": {"code": OVERLOADED_CODE},
+                "extensions": {"code": SERVICE_OVERLOADED},
             }
         ]
     }

@@ -17,7 +17,15 @@ from typing import Any
 import aiohttp
 import orjson
 
-from gateway.errors import GraphQLErrorDict, graphql_error
+from gateway.errors import (
+    DOWNSTREAM_SERVICE_ERROR,
+    SUBREQUEST_CIRCUIT_OPEN,
+    SUBREQUEST_HTTP_ERROR,
+    SUBREQUEST_MALFORMED_RESPONSE,
+    SUBREQUEST_TIMEOUT,
+    GraphQLErrorDict,
+    graphql_error,
+)
 from gateway.resilience import RETRYABLE_STATUSES, FaultPolicy, Guard
 from gateway.tracing import TRACE_HEADERS
 
@@ -128,7 +136,7 @@ class Transport:
             return _Failure(
                 f"Subgraph '{service_name}' is unavailable: after repeated failures the gateway "
                 f"is not sending it requests until it answers a probe again.",
-                "SUBREQUEST_CIRCUIT_OPEN",
+                SUBREQUEST_CIRCUIT_OPEN,
             )
         guard.budget.deposit()
         attempt = 1
@@ -171,14 +179,14 @@ class Transport:
         except TimeoutError:
             failure = _Failure(
                 f"Subgraph '{service_name}' did not answer within {timeout:g}s.",
-                "SUBREQUEST_TIMEOUT",
+                SUBREQUEST_TIMEOUT,
             )
             return failure, False
         except (aiohttp.ClientError, OSError) as error:
             # aiohttp's text names the subgraph's host and port: for the operator, not clients.
             _log.warning("subgraph %r at %s could not be reached: %r", service_name, url, error)
             failure = _Failure(
-                f"Subgraph '{service_name}' could not be reached.", "SUBREQUEST_HTTP_ERROR"
+                f"Subgraph '{service_name}' could not be reached.", SUBREQUEST_HTTP_ERROR
             )
             return failure, True
 
@@ -205,14 +213,14 @@ def _read_response(service_name: str, status: int, raw: bytes) -> SubgraphRespon
     if status >= 300 and not (is_graphql and payload.get("errors")):  # type: ignore[union-attr]
         return _failure(
             f"Subgraph '{service_name}' answered HTTP {status}.",
-            "SUBREQUEST_HTTP_ERROR",
+            SUBREQUEST_HTTP_ERROR,
             service_name,
             http={"status": status},
         )
     if not is_graphql:
         return _failure(
             f"Subgraph '{service_name}' answered with something that is not a GraphQL response.",
-            "SUBREQUEST_MALFORMED_RESPONSE",
+            SUBREQUEST_MALFORMED_RESPONSE,
             service_name,
         )
     assert isinstance(payload, dict)
@@ -221,7 +229,7 @@ def _read_response(service_name: str, status: int, raw: bytes) -> SubgraphRespon
     if (data is not None and not isinstance(data, dict)) or not isinstance(errors, list):
         return _failure(
             f"Subgraph '{service_name}' answered a malformed GraphQL response.",
-            "SUBREQUEST_MALFORMED_RESPONSE",
+            SUBREQUEST_MALFORMED_RESPONSE,
             service_name,
         )
     return SubgraphResponse(data, [_tag(e, service_name) for e in errors])
@@ -233,7 +241,7 @@ def _tag(error: Any, service_name: str) -> dict[str, Any]:
         error = {"message": str(error)}
     extensions = error.get("extensions")
     extensions = dict(extensions) if isinstance(extensions, dict) else {}
-    extensions.setdefault("code", "DOWNSTREAM_SERVICE_ERROR")
+    extensions.setdefault("code", DOWNSTREAM_SERVICE_ERROR)
     extensions["serviceName"] = service_name
     tagged = {k: v for k, v in error.items() if k not in ("locations", "extensions")}
     tagged.setdefault("message", "Subgraph error")

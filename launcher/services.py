@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.guide import GUIDE_PATH
 from launcher import eid
 from launcher.clients import CLIENTS_FILE, GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
 from launcher.population import AUTH_POPULATION_FILE
@@ -49,7 +50,8 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
     (launcher/clients.py), added when it starts them."""
     host = settings.host
     data_dir = settings.data_dir.resolve()
-    supergraph = Path(__file__).resolve().parent.parent / "schema" / "supergraph.graphql"
+    repository = Path(__file__).resolve().parent.parent
+    supergraph = repository / "schema" / "supergraph.graphql"
     gateway_port = settings.base_port
     gateway_jwks = f"http://{host}:{gateway_port}/.well-known/jwks.json"
     agencies = [
@@ -108,6 +110,9 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 # GraphiQL signs in at auth as the client launcher/clients.py registers.
                 "GATEWAY_GRAPHIQL_CLIENT_ID": GRAPHIQL_CLIENT_ID,
                 "GATEWAY_GRAPHIQL_SCOPE": GRAPHIQL_SCOPE,
+                # The platforms' developer guide, served by the gateway and linked from GraphiQL.
+                "GATEWAY_GUIDE_FILE": str(repository / "docs" / "platforms.md"),
+                "GATEWAY_GRAPHIQL_GUIDE_URL": GUIDE_PATH,
                 "GATEWAY_DISCLOSURE_SUBJECT": "Citizen.personalId",
                 "GATEWAY_DISCLOSURE_HOOK": "auth.disclosures:record",
                 # Static cost (docs/security.md): every field of `me` three levels down is

@@ -1,11 +1,15 @@
-"""`python -m schema compose`: compose subgraphs into schema/supergraph.graphql.
+"""`python -m schema compose`: compose subgraphs into schema/supergraph.graphql;
+`python -m schema categories`: the data categories table of a supergraph.
 
     python -m schema compose                          # the subgraphs in schema/subgraphs.py
     python -m schema compose --subgraph tax=http://127.0.0.1:4002/graphql ...
     python -m schema compose --sdl tax=http://127.0.0.1:4002/graphql=tax.graphql ...
     python -m schema compose --check                  # exit 1 if the written file is stale
+    python -m schema categories                       # print the table (Markdown)
+    python -m schema categories --write docs/platforms.md   # rewrite the file's marked block
 
-Exit status: 0 composed, 1 composition errors or stale (--check), 2 bad usage or no SDL.
+Exit status: 0 composed, 1 composition errors or stale (--check), 2 bad usage or no SDL;
+categories: 0 done, 2 a supergraph or file that cannot be read, or a file without markers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gateway.errors import SupergraphError
+from schema.categories import (
+    END_MARKER,
+    START_MARKER,
+    MarkerError,
+    categories_markdown,
+    replace_block,
+)
 from schema.compose import Subgraph, compose
 from schema.sources import SourceError, fetch_sdl, platform_subgraphs, read_sdl_file
 from schema.subgraphs import PLATFORM_SUBGRAPHS, SUPERGRAPH_PATH
@@ -48,6 +60,21 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 if --out differs"
     )
     compose_command.add_argument("--quiet", action="store_true", help="do not print hints")
+    categories_command = commands.add_parser(
+        "categories", help="print which fields each scope covers, as Markdown tables"
+    )
+    categories_command.add_argument(
+        "--supergraph",
+        type=Path,
+        default=SUPERGRAPH_PATH,
+        help="the supergraph to read (default: schema/supergraph.graphql)",
+    )
+    categories_command.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help=f"rewrite what lies between {START_MARKER} and {END_MARKER} in FILE",
+    )
     return parser
 
 
@@ -71,8 +98,25 @@ def _subgraphs(args: argparse.Namespace) -> list[Subgraph]:
     return platform_subgraphs(PLATFORM_SUBGRAPHS)
 
 
+def _categories(args: argparse.Namespace) -> int:
+    try:
+        block = categories_markdown(args.supergraph.read_text(encoding="utf-8"))
+        if args.write is None:
+            sys.stdout.write(block)
+            return 0
+        document = args.write.read_text(encoding="utf-8")
+        args.write.write_text(replace_block(document, block), encoding="utf-8")
+    except (OSError, SupergraphError, MarkerError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the categories table into {args.write}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "categories":
+        return _categories(args)
     try:
         subgraphs = _subgraphs(args)
     except SourceError as error:

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urljoin
 
+import httpx
 import pytest
 
+from gateway.http import create_app
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
 from launcher.clients import platform_clients, service_environment
 from launcher.services import AGENCIES, platform_services
 from launcher.settings import LauncherSettings
+from tests.gateway.kit.federation import load_topic
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -63,3 +68,26 @@ def test_production_adds_a_stand_in_eid_on_data_of_its_own(tmp_path: Path) -> No
     assert services["auth"].environment["AUTH_CLIENTS_FILE"] == str(tmp_path / "auth-clients.json")
     development = platform_services(LauncherSettings(base_port=5000, data_dir=tmp_path))
     assert "eid" not in {s.name for s in development}
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+async def test_graphiql_links_to_the_platforms_guide_the_gateway_serves(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = LauncherSettings(base_port=5000, data_dir=tmp_path, env=env)
+    gateway = next(s for s in platform_services(settings) if s.name == "gateway")
+    for name in ("GATEWAY_GUIDE_FILE", "GATEWAY_GRAPHIQL_GUIDE_URL"):
+        monkeypatch.setenv(name, gateway.environment[name])
+    monkeypatch.setenv("GATEWAY_GRAPHIQL", "true")  # as the launcher sets it in both profiles
+    supergraph = load_topic("operations").supergraph
+    app = create_app(supergraph, settings=GatewaySettings())
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:5000") as client,
+    ):
+        page = await client.get("/graphql", headers={"accept": "text/html"})
+        (link,) = re.findall(r'<a href="([^"]*)">Developer guide</a>', page.text)
+        guide = await client.get(urljoin(str(page.url), link))
+    assert guide.status_code == 200
+    assert "<h1>For platforms: the developer guide</h1>" in guide.text
