@@ -140,6 +140,19 @@ class Page:
             userGesture=True,
         )
 
+    async def click_at(self, selector: str) -> None:
+        """Click as a mouse does: pressed and released over the middle of the element, scrolled
+        into view first."""
+        x, y = await self.evaluate(
+            f"(() => {{ const el = document.querySelector({json.dumps(selector)});"
+            "el.scrollIntoView({block: 'center'}); const r = el.getBoundingClientRect();"
+            "return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.send(
+                "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
+            )
+
     async def navigate(self, url: str) -> None:
         await self.send("Page.navigate", url=url)
         await self.wait_for("location.href !== 'about:blank'")

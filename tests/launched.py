@@ -29,6 +29,7 @@ class Launcher:
     """`python -m launcher` as a child process, its output read line by line."""
 
     def __init__(self, data_dir: Path, base_port: int, **environment: str) -> None:
+        self.data_dir = data_dir
         env = {
             name: value
             for name, value in os.environ.items()
