@@ -145,10 +145,12 @@ async def refresh(
 async def _token_request(
     http: aiohttp.ClientSession, provider: Provider, credentials: Credentials, form: dict[str, str]
 ) -> dict[str, Any]:
-    auth = aiohttp.BasicAuth(credentials.client_id, credentials.client_secret)
+    basic = {
+        "authorization": aiohttp.encode_basic_auth(credentials.client_id, credentials.client_secret)
+    }
     try:
         async with http.post(
-            provider.token_endpoint, data=form, auth=auth, timeout=_TIMEOUT
+            provider.token_endpoint, data=form, headers=basic, timeout=_TIMEOUT
         ) as answer:
             status = answer.status
             body = await answer.json(content_type=None)

@@ -127,11 +127,13 @@ async def still_known(
 
     RFC 7009 answers 200 to an authenticated client revoking a token it does not know, and
     401 `invalid_client` to a client it does not know: a check that changes nothing."""
-    auth = aiohttp.BasicAuth(credentials.client_id, credentials.client_secret)
+    basic = {
+        "authorization": aiohttp.encode_basic_auth(credentials.client_id, credentials.client_secret)
+    }
     form = {"token": secrets.token_urlsafe(16), "token_type_hint": "refresh_token"}
     try:
         async with http.post(
-            provider.revocation_endpoint, data=form, auth=auth, timeout=_TIMEOUT
+            provider.revocation_endpoint, data=form, headers=basic, timeout=_TIMEOUT
         ) as answer:
             status = answer.status
     except (aiohttp.ClientError, TimeoutError) as error:

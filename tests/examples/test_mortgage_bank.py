@@ -8,66 +8,35 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 import psutil
 import pytest
 
 from auth.tokens import hash_token
+from tests.examples.bank_flow import (
+    PURPOSE,
+    Platform,
+    applicant,
+    element,
+    post_form,
+    redirected,
+    share,
+)
 from tests.launched import HOST, Launcher, free_base_port, processes_of
 
 pytestmark = pytest.mark.slow
 
 READY_SECONDS = 150
-PURPOSE = "Mortgage application: check your identity and income"
 WITHDRAWN = (
     "The citizen withdrew their consent on the citizen account, so we can no longer read "
     "their data. Ask them to share it again."
 )
-
-
-@dataclass
-class Platform:
-    launcher: Launcher
-    data_dir: Path
-
-    @property
-    def bank(self) -> str:
-        return self.launcher.service("mortgage_bank").url(HOST)
-
-    @property
-    def gateway(self) -> str:
-        return self.launcher.service("gateway").url(HOST)
-
-    def registration(self) -> dict[str, str]:
-        data: dict[str, str] = json.loads(
-            (self.data_dir / "mortgage-bank" / "registration.json").read_text()
-        )
-        return data
-
-    def auth_db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.data_dir / "auth.sqlite3")
-
-    def as_citizen(self, personal_id: str, query: str, **variables: Any) -> dict[str, Any]:
-        """The gateway as the citizen themselves (the development identity)."""
-        answer = httpx.post(
-            self.gateway,
-            json={"query": query, "variables": variables},
-            headers={"x-citizen-dev-identity": personal_id},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        assert "errors" not in body, body
-        return body
 
 
 @pytest.fixture(scope="module")
@@ -81,101 +50,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         launcher.stop()
         for process in processes_of(data_dir):
             process.kill()
-
-
-def applicant(data_dir: Path) -> tuple[str, int, str, str, str]:
-    """A living citizen with income: personal id, the latest year with income and its total
-    (euros, two decimals) as the tax agency holds it, and their given and family names."""
-    tax = sqlite3.connect(data_dir / "tax.sqlite3")
-    population = sqlite3.connect(data_dir / "population.sqlite3")
-    try:
-        for personal_id, year, cents in tax.execute(
-            "SELECT personal_id, year, SUM(amount_cents) FROM income i WHERE year = "
-            "(SELECT MAX(year) FROM income WHERE personal_id = i.personal_id) "
-            "GROUP BY personal_id ORDER BY personal_id"
-        ):
-            person = population.execute(
-                "SELECT given_name, family_name FROM person "
-                "WHERE personal_id = ? AND date_of_death IS NULL",
-                (personal_id,),
-            ).fetchone()
-            if person:
-                return personal_id, year, f"{cents / 100:.2f}", person[0], person[1]
-    finally:
-        tax.close()
-        population.close()
-    raise AssertionError("no living citizen with income in the seed")
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def redirected(http: httpx.Client, response: httpx.Response) -> httpx.Response:
-    assert response.status_code == 303, response.text
-    return http.get(urljoin(str(response.url), response.headers["location"]))
-
-
-def share(
-    platform: Platform,
-    http: httpx.Client,
-    personal_id: str,
-    ticked: list[str],
-    decision: str = "approve",
-) -> httpx.Response:
-    """The citizen applies at the bank, signs in at the citizen account, ticks `ticked` on the
-    consent page, allows (or refuses) and comes back; returns the bank's callback's answer."""
-    start = http.get(platform.bank)
-    assert start.status_code == 200 and 'id="share-data"' in start.text
-    to_authorize = http.post(urljoin(platform.bank, "/share"), data={"csrf": csrf(start.text)})
-    assert to_authorize.status_code == 303, to_authorize.text
-    asked = query_of(to_authorize.headers["location"])
-    assert asked["client_id"] == platform.registration()["client_id"]
-    assert asked["code_challenge_method"] == "S256" and asked["state"] and asked["nonce"]
-    assert json.loads(asked["authorization_details"]) == [
-        {
-            "type": "citizen_data",
-            "datatypes": ["identity", "income"],
-            "actions": ["read"],
-            "purpose": PURPOSE,
-            "recurrence": "recurring",
-        }
-    ]
-    to_sign_in = http.get(to_authorize.headers["location"])
-    sign_in = redirected(http, to_sign_in)
-    assert sign_in.status_code == 200, sign_in.text
-    signed_in = http.post(
-        str(sign_in.url).split("?")[0],
-        data={"personal_id": personal_id, "return_to": query_of(str(sign_in.url))["return_to"]},
-    )
-    consent = redirected(http, signed_in)
-    assert consent.status_code == 200 and "Mortgage bank (example)" in consent.text
-    assert PURPOSE in consent.text
-    request_id = re.search(r'name="request_id" value="([^"]+)"', consent.text)
-    assert request_id
-    approved = http.post(
-        str(consent.url).split("?")[0],
-        data={"request_id": request_id.group(1), "decision": decision, "category": ticked},
-    )
-    back = redirected(http, approved)
-    assert str(back.request.url).startswith(urljoin(platform.bank, "/callback"))
-    return back
-
-
-def element(html: str, element_id: str) -> str | None:
-    """The text inside the element with this id (no nesting of the same tag assumed)."""
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(2))).strip() if match else None
-
-
-def post_form(http: httpx.Client, platform: Platform, path: str, page: str) -> httpx.Response:
-    return redirected(http, http.post(urljoin(platform.bank, path), data={"csrf": csrf(page)}))
 
 
 def bank_tokens(platform: Platform, personal_id: str) -> list[tuple[str, int | None, int | None]]:
@@ -214,6 +88,7 @@ def assert_no_token_shown(platform: Platform, http: httpx.Client, pages: list[st
 def test_the_bank_registered_itself_and_a_restart_reuses_the_registration(
     platform: Platform,
 ) -> None:
+    assert f"Mortgage bank (example platform): {platform.bank}\n" in platform.launcher.lines
     path = platform.data_dir / "mortgage-bank" / "registration.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     first = platform.registration()
