@@ -331,6 +331,6 @@ def create_app(settings: BankSettings, public_url: str) -> Starlette:
             Route("/health", bank.health, methods=["GET"]),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders, issuer=settings.issuer)],
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=bank.lifespan,
     )

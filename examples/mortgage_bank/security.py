@@ -3,27 +3,21 @@ referrer (the callback's URL carries a code), no MIME sniffing."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-def content_security_policy(issuer: str) -> str:
-    # The share form's POST is answered with a redirect to the issuer, and browsers check
-    # form-action against every redirect that follows a submission.
-    parts = urlsplit(issuer)
-    return (
-        "default-src 'none'; style-src 'self'; img-src 'self'; "
-        f"form-action 'self' {parts.scheme}://{parts.netloc}; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
+# No form-action: browsers check it against every redirect that follows a submission, and the
+# share form's answer goes on to the citizen account and, in production, from there to an eID
+# whose address the bank cannot know. The forms post only to the bank itself.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, issuer: str) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.headers = [
-            (b"content-security-policy", content_security_policy(issuer).encode()),
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-content-type-options", b"nosniff"),
