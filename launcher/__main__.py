@@ -22,6 +22,7 @@ from launcher.clients import (
     CLIENTS_FILE,
     DEMO_PLATFORM,
     LauncherClient,
+    admin_token_environment,
     demo_redirect_uri,
     platform_clients,
     quota_environment,
@@ -179,10 +180,15 @@ def _register_clients(
 
 
 def _with_credentials(
-    services: list[Service], clients: list[LauncherClient], clients_file: Path
+    services: list[Service],
+    clients: list[LauncherClient],
+    clients_file: Path,
+    admin: dict[str, dict[str, str]],
 ) -> list[Service]:
     """Each service's credentials, and the gateway's the quotas the clients file registers."""
     extra = service_environment(clients)
+    for name, variables in admin.items():
+        extra.setdefault(name, {}).update(variables)
     for name, variables in quota_environment(clients_file).items():
         extra.setdefault(name, {}).update(variables)
     return [
@@ -224,7 +230,10 @@ def main() -> int:
     _check_ports(services, settings)
     environment = _prepare_data(settings)
     clients = _register_clients(settings, services, environment.get("AUTH_CLIENTS_FILE"))
-    services = _with_credentials(services, clients, settings.data_dir.resolve() / CLIENTS_FILE)
+    admin = admin_token_environment(settings, environment.get("AUTH_ADMIN_TOKEN"))
+    services = _with_credentials(
+        services, clients, settings.data_dir.resolve() / CLIENTS_FILE, admin
+    )
     processes: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
@@ -238,6 +247,8 @@ def main() -> int:
         for service in services:
             note = f"  ({service.note})" if service.note else ""
             print(f"  {service.name:<20} {service.url(settings.host)}{note}", flush=True)
+        bank = next(s for s in services if s.name == "mortgage_bank")
+        print(f"\nMortgage bank (example platform): {bank.url(settings.host)}", flush=True)
         demo = next(c for c in clients if c.config.client_id == DEMO_PLATFORM)
         _print_demo(settings, services, demo)
         print("ready (Ctrl-C stops)", flush=True)

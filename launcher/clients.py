@@ -36,6 +36,8 @@ from launcher.settings import LauncherSettings
 
 CLIENTS_FILE = "auth-clients.json"
 SECRETS_DIR = "secrets"
+# Auth's admin credential, the RFC 7591 initial access token (where development's auth makes it).
+ADMIN_TOKEN_FILE = "auth-admin-token"
 DEMO_PLATFORM = "demo-platform"
 GATEWAY_CLIENT_ID = "gateway"
 # The demo's redirect receiver (examples/platform_flow.py) listens here; redirect URIs are
@@ -61,7 +63,10 @@ def client_secret(data_dir: Path, client_id: str) -> str:
     """The client's secret: made at the first run, read back at every later one."""
     directory = data_dir / SECRETS_DIR
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = directory / client_id
+    return _secret_file(directory / client_id)
+
+
+def _secret_file(path: Path) -> str:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -69,6 +74,21 @@ def client_secret(data_dir: Path, client_id: str) -> str:
     with os.fdopen(descriptor, "w") as file:
         file.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def admin_token_environment(
+    settings: LauncherSettings, operator_token: str | None
+) -> dict[str, dict[str, str]]:
+    """Auth's admin credential, which the mortgage bank example registers itself with (the
+    bank is told the file's path). Development's auth makes `<data dir>/auth-admin-token`
+    itself; production's takes only AUTH_ADMIN_TOKEN, so the launcher makes the same file at
+    the first run and hands auth its content. An operator's own AUTH_ADMIN_TOKEN is left
+    alone: the bank then registers only if that file holds it too."""
+    if operator_token or settings.env == "development":
+        return {}
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    token = _secret_file(settings.data_dir.resolve() / ADMIN_TOKEN_FILE)
+    return {"auth": {"AUTH_ADMIN_TOKEN": token}}
 
 
 def demo_redirect_uri(settings: LauncherSettings) -> str:

@@ -10,13 +10,16 @@ from pathlib import Path
 
 from gateway.guide import GUIDE_PATH
 from launcher import eid
-from launcher.clients import CLIENTS_FILE, GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
+from launcher.clients import ADMIN_TOKEN_FILE, CLIENTS_FILE, GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
 from launcher.population import AUTH_POPULATION_FILE
 from launcher.settings import LauncherSettings
 
 # The agency subgraphs in start order; each is `python -m subgraphs.<name>` on base_port + 101...
 AGENCIES = ("population", "tax", "social_insurance", "transport", "business", "life_events")
 AGENCY_PORT_OFFSET = 101
+# The mortgage bank example (examples/mortgage_bank/), a third-party platform on the public API.
+BANK_PORT_OFFSET = 5
+BANK_DATA_DIR = "mortgage-bank"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 "CITIZEN_GATEWAY_JWKS_URL": gateway_jwks,
             },
         ),
+        _mortgage_bank(settings, issuer, f"http://{host}:{gateway_port}/graphql"),
         Service(
             name="gateway",
             argv=(
@@ -123,6 +127,35 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
             },
         ),
     ]
+
+
+def _mortgage_bank(settings: LauncherSettings, issuer: str, gateway: str) -> Service:
+    """The example platform registers itself at auth when it starts (RFC 7591, with auth's
+    admin credential as the initial access token: launcher/clients.py), so it starts after
+    auth; it reads through the gateway only when a citizen has shared, so before it is fine.
+    It is a third party: none of the platform's own AUTH_* or GATEWAY_* settings."""
+    port = settings.base_port + BANK_PORT_OFFSET
+    data_dir = settings.data_dir.resolve()
+    return Service(
+        name="mortgage_bank",
+        argv=(
+            sys.executable,
+            "-m",
+            "examples.mortgage_bank",
+            "--host",
+            settings.host,
+            "--port",
+            str(port),
+        ),
+        port=port,
+        environment={
+            "BANK_ISSUER": issuer,
+            "BANK_GATEWAY_URL": gateway,
+            "BANK_DATA_DIR": str(data_dir / BANK_DATA_DIR),
+            "BANK_INITIAL_ACCESS_TOKEN_FILE": str(data_dir / ADMIN_TOKEN_FILE),
+        },
+        withhold=("AUTH_", "GATEWAY_"),
+    )
 
 
 def _eid_standin(settings: LauncherSettings, gateway_jwks: str) -> Service:

@@ -10,8 +10,8 @@ import pytest
 from gateway.http import create_app
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
-from launcher.clients import platform_clients, service_environment
-from launcher.services import AGENCIES, platform_services
+from launcher.clients import admin_token_environment, platform_clients, service_environment
+from launcher.services import AGENCIES, BANK_PORT_OFFSET, platform_services
 from launcher.settings import LauncherSettings
 from tests.gateway.kit.federation import load_topic
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def test_agencies_start_before_the_gateway_on_their_own_ports() -> None:
     services = platform_services(LauncherSettings(base_port=5000))
-    assert [s.name for s in services] == [*AGENCIES, "auth", "gateway"]
+    assert [s.name for s in services] == [*AGENCIES, "auth", "mortgage_bank", "gateway"]
     agencies = services[: len(AGENCIES)]
     assert [s.port for s in agencies] == list(range(5101, 5101 + len(AGENCIES)))
     for service in agencies:
@@ -57,7 +57,7 @@ def test_production_adds_a_stand_in_eid_on_data_of_its_own(tmp_path: Path) -> No
     eID) on base + 2; it gets none of the operator's AUTH_* settings, only its own."""
     settings = LauncherSettings(base_port=5000, data_dir=tmp_path, env="production")
     services = {s.name: s for s in platform_services(settings)}
-    assert list(services) == [*AGENCIES, "eid", "auth", "gateway"]
+    assert list(services) == [*AGENCIES, "eid", "auth", "mortgage_bank", "gateway"]
     eid = services["eid"]
     assert eid.port == 5002 and eid.argv[1:3] == ("-m", "auth")
     assert eid.withhold == ("AUTH_",) and "stand-in" in eid.note
@@ -91,3 +91,32 @@ async def test_graphiql_links_to_the_platforms_guide_the_gateway_serves(
         guide = await client.get(urljoin(str(page.url), link))
     assert guide.status_code == 200
     assert "<h1>For platforms: the developer guide</h1>" in guide.text
+
+
+def test_the_mortgage_bank_registers_with_auths_admin_credential_as_a_third_party(
+    tmp_path: Path,
+) -> None:
+    """The example platform starts after auth (it registers itself when it starts) on base + 5,
+    told auth's issuer, the gateway and the file holding the initial access token, and none
+    of the platform's own AUTH_* or GATEWAY_* settings."""
+    settings = LauncherSettings(base_port=5000, data_dir=tmp_path)
+    services = {s.name: s for s in platform_services(settings)}
+    bank = services["mortgage_bank"]
+    names = list(services)
+    assert names.index("auth") < names.index("mortgage_bank")
+    assert bank.port == 5000 + BANK_PORT_OFFSET == 5005
+    assert bank.argv[1:3] == ("-m", "examples.mortgage_bank")
+    assert bank.environment["BANK_ISSUER"] == "http://127.0.0.1:5001"
+    assert bank.environment["BANK_GATEWAY_URL"] == "http://127.0.0.1:5000/graphql"
+    token_file = bank.environment["BANK_INITIAL_ACCESS_TOKEN_FILE"]
+    assert token_file == str(tmp_path / "auth-admin-token")
+    assert set(bank.withhold) == {"AUTH_", "GATEWAY_"}
+    # Development's auth makes that file itself; production's is handed its content.
+    assert admin_token_environment(settings, None) == {}
+    production = LauncherSettings(base_port=5000, data_dir=tmp_path, env="production")
+    given = admin_token_environment(production, None)["auth"]["AUTH_ADMIN_TOKEN"]
+    assert len(given) >= 32 and (tmp_path / "auth-admin-token").read_text() == given
+    assert oct((tmp_path / "auth-admin-token").stat().st_mode & 0o777) == "0o600"
+    assert admin_token_environment(production, None)["auth"]["AUTH_ADMIN_TOKEN"] == given
+    # An operator's own credential is theirs to hand out.
+    assert admin_token_environment(production, "operators-own") == {}
