@@ -58,8 +58,11 @@ def test_start_query_and_stop_with_ctrl_c(launch: Callable[..., Launcher], data_
     launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
     gateway = launcher.service("gateway")
     printed = "".join(launcher.lines)
-    # GraphiQL comes first: it is what a developer opens.
-    assert f"GraphiQL: http://{HOST}:{base}/graphql\n" in printed
+    # The portal comes first: it is what a citizen opens; then GraphiQL, for a developer.
+    assert (
+        f"\nCitizen portal: http://{HOST}:{base + 4}/\nGraphiQL: http://{HOST}:{base}/graphql\n"
+        in printed
+    )
     first_url = re.search(r"^  population +http", printed, re.M)
     assert first_url is not None and printed.index("GraphiQL:") < first_url.start()
     for service in launcher.services:
