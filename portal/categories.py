@@ -11,7 +11,13 @@ from dataclasses import dataclass
 class Category:
     name: str  # as scopes and consents name it: `identity`, ...
     agency: str  # the subgraph's name in the supergraph (`join__Graph`)
-    fields: tuple[str, ...]  # fields of `Citizen` in the Information document
+    fields: tuple[str, ...]  # fields of `Citizen` its document asks for
+
+    @property
+    def document(self) -> str:
+        """One document per category: a refusal of one (acting under a mandate for income
+        only, say) nulls `me` in that answer alone, never the other categories."""
+        return f"Information{self.name.capitalize()}"
 
 
 CATEGORIES = (

@@ -274,8 +274,16 @@ async def notification_count(request: Request) -> int | None:
         _, items = await notices(request)
     except GatewayUnavailable:
         return None
-    session.set("notice_count", {"whose": whose, "at": time.time(), "count": len(items)})
+    remember_count(request, items)
     return len(items)
+
+
+def remember_count(request: Request, items: list[Notice]) -> None:
+    """Keep the navigation's count for a minute (every page shows it)."""
+    session = session_of(request)
+    acting = session.get("acting")
+    whose = acting["personal_id"] if isinstance(acting, dict) else session.get("personal_id")
+    session.set("notice_count", {"whose": whose, "at": time.time(), "count": len(items)})
 
 
 def forget_count(request: Request) -> None:
