@@ -47,14 +47,15 @@ class Browser:
         return self._keep(self.http.post(action, data={"csrf_token": token.group(1), **fields}))
 
     def sign_in(self, personal_id: str) -> httpx.Response:
-        """Start page ─▶ auth ─▶ the development test sign-in (a form) ─▶ back to the portal."""
+        """Start page ─▶ auth ─▶ a test sign-in (a form): auth's own in development, the
+        stand-in eID's in production ─▶ back to the portal."""
         page = self.get("/signin")
         assert page.url.path == "/signin/test", page.url
         return_to = re.search(r'name="return_to" value="([^"]+)"', page.text)
         assert return_to is not None
         return self._keep(
             self.http.post(
-                f"{self.auth}/signin/test",
+                page.url.copy_with(query=None),
                 data={"personal_id": personal_id, "return_to": html.unescape(return_to.group(1))},
             )
         )
