@@ -259,14 +259,18 @@ async def notices(request: Request) -> tuple[Result, list[Notice]]:
     return result, derive(result, datetime.now(UTC))
 
 
+def _whose(session: Session) -> object:
+    """Whom the pages speak of: the person acted for, or the citizen."""
+    acting = session.get("acting")
+    return acting["personal_id"] if isinstance(acting, dict) else session.get("personal_id")
+
+
 async def notification_count(request: Request) -> int | None:
     session = session_of(request)
-    acting = session.get("acting")
-    whose = acting["personal_id"] if isinstance(acting, dict) else session.get("personal_id")
     cached = session.get("notice_count")
     if (
         isinstance(cached, dict)
-        and cached.get("whose") == whose
+        and cached.get("whose") == _whose(session)
         and time.time() - float(cached.get("at", 0)) < _COUNT_SECONDS
     ):
         return int(cached["count"])
@@ -281,9 +285,7 @@ async def notification_count(request: Request) -> int | None:
 def remember_count(request: Request, items: list[Notice]) -> None:
     """Keep the navigation's count for a minute (every page shows it)."""
     session = session_of(request)
-    acting = session.get("acting")
-    whose = acting["personal_id"] if isinstance(acting, dict) else session.get("personal_id")
-    session.set("notice_count", {"whose": whose, "at": time.time(), "count": len(items)})
+    session.set("notice_count", {"whose": _whose(session), "at": time.time(), "count": len(items)})
 
 
 def forget_count(request: Request) -> None:

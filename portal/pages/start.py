@@ -11,7 +11,7 @@ from starlette.responses import Response
 from portal.web import endpoint, render, run, signed_in
 
 # Notices the start page may show after a redirect (the query names one; nothing else shows).
-NOTICES = {"expired": "notice.expired", "signedout": "notice.signedout", "acting": "acting.ended"}
+NOTICES = {"expired": "notice.expired", "signedout": "notice.signedout"}
 # The order steps are shown in within a life event: what needs the citizen first.
 STATUS_ORDER = ("ACTION_NEEDED", "IN_PROGRESS", "ELIGIBLE", "DONE_AUTOMATICALLY", "NOT_ELIGIBLE")
 
