@@ -36,6 +36,7 @@ from auth.development import development_token
 from auth.eid import OidcIdentityProvider, check_eid_settings
 from auth.grants import user_claims
 from auth.identity import IdentityProvider, TestIdentityProvider
+from auth.logout import EndSession
 from auth.population import PopulationRegister
 from auth.revocation import revocations_since
 from auth.server import SCOPES_SUPPORTED, AuthorizationServer, error_json
@@ -65,6 +66,7 @@ def discovery(issuer: str) -> dict[str, Any]:
         "registration_endpoint": f"{base}/register",
         "revocation_endpoint": f"{base}/revoke",
         "introspection_endpoint": f"{base}/introspect",
+        "end_session_endpoint": f"{base}/logout",
         "scopes_supported": SCOPES_SUPPORTED,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -343,6 +345,7 @@ def create_app(
         route("/introspect", "introspect", ["POST"]),
         route("/userinfo", "userinfo", ["GET", "POST"]),
         route("/register", "register", ["POST"]),
+        route("/logout", "end_session", ["GET", "POST"]),
         route("/access-log/disclosures", "disclosures", ["POST"]),
         route("/revocations", "revocations", ["GET"]),
     ]
@@ -392,6 +395,7 @@ def create_app(
             "register": handlers.register,
             "disclosures": handlers.disclosures,
             "revocations": handlers.revocations,
+            "end_session": EndSession(ctx, TEMPLATES),
             "development_token": functools.partial(development_token, ctx),
         }
         app.state.ctx = ctx

@@ -42,8 +42,11 @@ class ClientMetadata(BaseModel):
     authorization_details_types: list[str] = [TYPE]
     client_uri: str | None = None
     policy_uri: str | None = None
+    # OpenID Connect RP-Initiated Logout 1.0: where `/logout` may send the browser back to
+    # (compared exactly, like redirect URIs).
+    post_logout_redirect_uris: list[str] = []
 
-    @field_validator("redirect_uris")
+    @field_validator("redirect_uris", "post_logout_redirect_uris")
     @classmethod
     def _redirect_uris(cls, uris: list[str]) -> list[str]:
         for uri in uris:

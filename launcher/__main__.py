@@ -243,7 +243,10 @@ def main() -> int:
             processes.append(process)
             _wait_healthy(service, process, settings)
             print(f"  {service.name:<20} healthy", flush=True)
-        print(f"\nGraphiQL: {services[-1].url(settings.host)}", flush=True)
+        by_name = {s.name: s for s in services}
+        # The portal first: it is what a citizen opens; then GraphiQL, what a developer opens.
+        print(f"\nCitizen portal: {by_name['portal'].url(settings.host)}", flush=True)
+        print(f"GraphiQL: {by_name['gateway'].url(settings.host)}", flush=True)
         for service in services:
             note = f"  ({service.note})" if service.note else ""
             print(f"  {service.name:<20} {service.url(settings.host)}{note}", flush=True)

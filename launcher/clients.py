@@ -2,7 +2,8 @@
 
     AUTH_CLIENTS_FILE (the operator's, optional) ──┐
     platform_clients(): the demo platform,         ├─▶ <data dir>/auth-clients.json ──▶ auth
-    GraphiQL, the gateway (a resource server)      ┘   (AUTH_CLIENTS_FILE of the auth service)
+    GraphiQL, the gateway (a resource server),     │   (AUTH_CLIENTS_FILE of the auth service)
+    the citizen portal                             ┘
                                                        └─▶ the quotas it registers
                                                            (`rate_limit`) ──▶ the gateway
 
@@ -44,6 +45,9 @@ GATEWAY_CLIENT_ID = "gateway"
 # compared exactly, so the port is fixed per base port.
 DEMO_REDIRECT_PORT_OFFSET = 3
 GRAPHIQL_CLIENT_ID = "graphiql"
+PORTAL_CLIENT_ID = "portal"
+# The citizen portal (portal/) listens here: its redirect URI names the port.
+PORTAL_PORT_OFFSET = 4
 # GraphiQL asks for everything, account management included: it is the citizen account's own
 # app, where a developer explores the whole schema.
 GRAPHIQL_SCOPE = " ".join(
@@ -127,6 +131,38 @@ def graphiql_client(settings: LauncherSettings) -> LauncherClient:
     return LauncherClient(config, None)
 
 
+def portal_url(settings: LauncherSettings) -> str:
+    return f"http://{settings.host}:{settings.base_port + PORTAL_PORT_OFFSET}"
+
+
+def portal_client(settings: LauncherSettings) -> LauncherClient:
+    """The citizen portal: a server-side app (a backend for frontend), so a confidential
+    first-party client that keeps its secret and the citizen's tokens on the server; it
+    refreshes them and exchanges them to act for a child or a principal. Its secret is read
+    from the data dir, so it is in no process's environment."""
+    secret = client_secret(settings.data_dir, PORTAL_CLIENT_ID)
+    url = portal_url(settings)
+    config = ConfiguredClient(
+        client_id=PORTAL_CLIENT_ID,
+        client_name="Citizen portal",
+        redirect_uris=[f"{url}/callback"],
+        post_logout_redirect_uris=[f"{url}/?notice=signedout"],
+        grant_types=["authorization_code", "refresh_token", TOKEN_EXCHANGE],
+        token_endpoint_auth_method="client_secret_basic",
+        client_secret_sha256=hash_secret(secret),
+        purpose="Your own citizen account",
+        data_categories=list(CATEGORIES),
+        first_party=True,
+    )
+    environment = {
+        "PORTAL_CLIENT_ID": PORTAL_CLIENT_ID,
+        "PORTAL_CLIENT_SECRET_FILE": str(
+            settings.data_dir.resolve() / SECRETS_DIR / PORTAL_CLIENT_ID
+        ),
+    }
+    return LauncherClient(config, secret, {"portal": environment})
+
+
 def gateway_config(secret: str) -> ConfiguredClient:
     return ConfiguredClient(
         client_id=GATEWAY_CLIENT_ID,
@@ -156,7 +192,12 @@ def gateway_client(settings: LauncherSettings) -> LauncherClient:
 
 def platform_clients(settings: LauncherSettings) -> list[LauncherClient]:
     """Every client the launcher registers at the platform's auth server."""
-    return [demo_platform(settings), graphiql_client(settings), gateway_client(settings)]
+    return [
+        demo_platform(settings),
+        graphiql_client(settings),
+        gateway_client(settings),
+        portal_client(settings),
+    ]
 
 
 def write_clients_file(

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from gateway.guide import GUIDE_PATH
 from launcher import eid
-from launcher.clients import ADMIN_TOKEN_FILE, CLIENTS_FILE, GRAPHIQL_CLIENT_ID, GRAPHIQL_SCOPE
+from launcher.clients import (
+    ADMIN_TOKEN_FILE,
+    CLIENTS_FILE,
+    GRAPHIQL_CLIENT_ID,
+    GRAPHIQL_SCOPE,
+    PORTAL_PORT_OFFSET,
+    portal_url,
+)
 from launcher.population import AUTH_POPULATION_FILE
 from launcher.settings import LauncherSettings
 
@@ -40,7 +47,8 @@ class Service:
 
 
 def platform_services(settings: LauncherSettings) -> list[Service]:
-    """Every service of the platform; the gateway comes last because it needs the others.
+    """Every service of the platform; the gateway comes after the services it joins, and the
+    citizen portal last: it signs citizens in at auth and reads through the gateway.
 
     The trust chain is wired here: the gateway verifies the auth server's tokens (found
     through its discovery document, revocations polled from it) and signs an identity token
@@ -124,6 +132,25 @@ def platform_services(settings: LauncherSettings) -> list[Service]:
                 # room for those and refuses walks down generations of family lists.
                 "GATEWAY_COST_BUDGET": "5000",
                 "CITIZEN_DISCLOSURE_URL": f"{issuer}/access-log/disclosures",
+            },
+        ),
+        Service(
+            name="portal",
+            argv=(
+                sys.executable,
+                "-m",
+                "portal",
+                "--host",
+                host,
+                "--port",
+                str(settings.base_port + PORTAL_PORT_OFFSET),
+            ),
+            port=settings.base_port + PORTAL_PORT_OFFSET,
+            environment={
+                "PORTAL_ISSUER": issuer,
+                "PORTAL_GATEWAY_URL": f"http://{host}:{gateway_port}/graphql",
+                "PORTAL_PUBLIC_URL": portal_url(settings),
+                "PORTAL_DATA_DIR": str(data_dir / "portal"),
             },
         ),
     ]

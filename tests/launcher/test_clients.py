@@ -54,7 +54,7 @@ def test_the_operators_clients_and_the_launchers_make_one_file(tmp_path: Path) -
         tmp_path / "auth-clients.json", clients, operator_file(tmp_path / "mine.json")
     )
     merged = {client.client_id: client for client in read_clients_file(target)}
-    assert list(merged) == ["bank", DEMO_PLATFORM, "graphiql", "gateway"]
+    assert list(merged) == ["bank", DEMO_PLATFORM, "graphiql", "gateway", "portal"]
     demo = merged[DEMO_PLATFORM]
     assert demo.redirect_uris == ["http://127.0.0.1:5003/callback"]
     assert not demo.first_party and set(demo.data_categories) >= {"identity", "income"}

@@ -58,8 +58,11 @@ def test_start_query_and_stop_with_ctrl_c(launch: Callable[..., Launcher], data_
     launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
     gateway = launcher.service("gateway")
     printed = "".join(launcher.lines)
-    # GraphiQL comes first: it is what a developer opens.
-    assert f"GraphiQL: http://{HOST}:{base}/graphql\n" in printed
+    # The portal comes first: it is what a citizen opens; then GraphiQL, for a developer.
+    assert (
+        f"\nCitizen portal: http://{HOST}:{base + 4}/\nGraphiQL: http://{HOST}:{base}/graphql\n"
+        in printed
+    )
     first_url = re.search(r"^  population +http", printed, re.M)
     assert first_url is not None and printed.index("GraphiQL:") < first_url.start()
     for service in launcher.services:
@@ -293,7 +296,8 @@ def test_a_service_that_dies_while_starting_stops_the_rest(
     launcher = launch(base, GATEWAY_MAX_REQUEST_BYTES="1")
     code, output = launcher.finish(READY_SECONDS)
     assert code == 1, output
-    for service in launcher.services[:-1]:  # all but the gateway were up
+    names = [service.name for service in launcher.services]
+    for service in launcher.services[: names.index("gateway")]:  # all before it were up
         assert re.search(rf"^  {service.name} +healthy$", output, re.M), service.name
     assert "error: gateway exited with code 1 before it was healthy" in output
     assert "ready (Ctrl-C stops)" not in output

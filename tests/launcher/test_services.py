@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def test_agencies_start_before_the_gateway_on_their_own_ports() -> None:
     services = platform_services(LauncherSettings(base_port=5000))
-    assert [s.name for s in services] == [*AGENCIES, "auth", "mortgage_bank", "gateway"]
+    assert [s.name for s in services] == [*AGENCIES, "auth", "mortgage_bank", "gateway", "portal"]
     agencies = services[: len(AGENCIES)]
     assert [s.port for s in agencies] == list(range(5101, 5101 + len(AGENCIES)))
     for service in agencies:
@@ -57,7 +57,7 @@ def test_production_adds_a_stand_in_eid_on_data_of_its_own(tmp_path: Path) -> No
     eID) on base + 2; it gets none of the operator's AUTH_* settings, only its own."""
     settings = LauncherSettings(base_port=5000, data_dir=tmp_path, env="production")
     services = {s.name: s for s in platform_services(settings)}
-    assert list(services) == [*AGENCIES, "eid", "auth", "mortgage_bank", "gateway"]
+    assert list(services) == [*AGENCIES, "eid", "auth", "mortgage_bank", "gateway", "portal"]
     eid = services["eid"]
     assert eid.port == 5002 and eid.argv[1:3] == ("-m", "auth")
     assert eid.withhold == ("AUTH_",) and "stand-in" in eid.note

@@ -1,9 +1,9 @@
 """The running platform and real tokens from its auth server, as each kind of caller gets them.
 
 Every token here comes out of the OAuth flows a real client runs: the citizen signs in to the
-first-party portal (code + PKCE, test sign-in), a platform asks for consent and the citizen
-ticks categories, a delegate or guardian exchanges their own token (RFC 8693). Nothing is
-minted by the test.
+first-party portal (the launcher's `portal` client: code + PKCE, test sign-in), a platform
+asks for consent and the citizen ticks categories, a delegate or guardian exchanges their own
+token (RFC 8693). Nothing is minted by the test.
 """
 
 from __future__ import annotations
@@ -22,14 +22,13 @@ from typing import Any
 import httpx
 
 from auth.clients import hash_secret
+from launcher.clients import PORTAL_CLIENT_ID, client_secret
 from tests.auth.support import Pkce, authorize, citizen_data, decode_unverified
 from tests.launched import HOST, ROOT, Launcher, free_base_port
 
 CATEGORIES = ("identity", "address", "family", "income", "tax", "benefits", "vehicles", "business")
 BANK_SECRET = "bank-secret-for-trust-chain-tests"
-PORTAL_SECRET = "portal-secret-for-trust-chain-tests"
 BANK_REDIRECT = "https://bank.example/callback"
-PORTAL_REDIRECT = "https://portal.example/callback"
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 
 
@@ -45,17 +44,6 @@ def write_clients(path: Path) -> Path:
                     "client_secret_sha256": hash_secret(BANK_SECRET),
                     "purpose": "Mortgage application",
                     "data_categories": list(CATEGORIES),
-                },
-                {
-                    "client_id": "portal",
-                    "client_name": "Citizen portal",
-                    "redirect_uris": [PORTAL_REDIRECT],
-                    "grant_types": ["authorization_code", "refresh_token", EXCHANGE],
-                    "token_endpoint_auth_method": "client_secret_post",
-                    "client_secret_sha256": hash_secret(PORTAL_SECRET),
-                    "purpose": "Your own citizen account",
-                    "data_categories": list(CATEGORIES),
-                    "first_party": True,
                 },
             ]
         )
@@ -97,6 +85,15 @@ class Platform:
         body: dict[str, Any] = response.json()
         return body
 
+    @property
+    def portal_redirect(self) -> str:
+        return self.launcher.service("portal").url(HOST, "/callback")
+
+    @property
+    def portal_credentials(self) -> tuple[str, str]:
+        """The portal's client secret, as the launcher made it in the data dir."""
+        return PORTAL_CLIENT_ID, client_secret(self.data_dir, PORTAL_CLIENT_ID)
+
     def _client(self) -> httpx.Client:
         return httpx.Client(base_url=self.auth, follow_redirects=False, timeout=30)
 
@@ -107,7 +104,7 @@ class Platform:
         params = {
             "response_type": "code",
             "client_id": "portal",
-            "redirect_uri": PORTAL_REDIRECT,
+            "redirect_uri": self.portal_redirect,
             "scope": " ".join(["openid", *(f"{c}:read" for c in CATEGORIES), "account:manage"]),
             "state": "s",
             "code_challenge": pkce.challenge,
@@ -120,11 +117,10 @@ class Platform:
                 data={
                     "grant_type": "authorization_code",
                     "code": answer["code"],
-                    "redirect_uri": PORTAL_REDIRECT,
+                    "redirect_uri": self.portal_redirect,
                     "code_verifier": pkce.verifier,
-                    "client_id": "portal",
-                    "client_secret": PORTAL_SECRET,
                 },
+                auth=self.portal_credentials,
             )
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
@@ -180,9 +176,8 @@ class Platform:
                     "subject_token_type": "urn:citizen-account:params:oauth:token-type:personal-id",
                     "actor_token": actor_token,
                     "actor_token_type": "urn:ietf:params:oauth:token-type:access_token",
-                    "client_id": "portal",
-                    "client_secret": PORTAL_SECRET,
                 },
+                auth=self.portal_credentials,
             )
 
     def delegated_token(self, actor_token: str, principal: str) -> str:

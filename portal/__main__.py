@@ -1,0 +1,25 @@
+"""`python -m portal --host H --port P`: run the citizen portal (settings: `PORTAL_*`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from portal.app import create_app
+from portal.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m portal", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4004)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The portal's pages, one module each; `portal/app.py` routes to them."""

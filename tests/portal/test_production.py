@@ -1,0 +1,45 @@
+"""The portal in the production profile (`CITIZEN_ENV=production make run`): citizens sign in
+only through the eID (here the launcher's stand-in), and the portal works the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from subgraphs.seed import demo_personal_id
+from tests.launched import HOST, Launcher, free_base_port, processes_of
+from tests.portal.browser import Browser, text_of
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Launcher, Path]]:
+    data_dir = tmp_path_factory.mktemp("portal-production").resolve()
+    launcher = Launcher(data_dir, free_base_port(), CITIZEN_ENV="production")
+    try:
+        launcher.wait_for_line("ready (Ctrl-C stops)", 120)
+        yield launcher, data_dir
+    finally:
+        launcher.stop()
+        for process in processes_of(data_dir):
+            process.kill()
+
+
+def test_signing_in_through_the_eid_and_out_again(production: tuple[Launcher, Path]) -> None:
+    launcher, data_dir = production
+    browser = Browser(launcher)
+    try:
+        first = browser.get("/signin")
+        assert first.url.port == launcher.service("eid").port, "not the eID's sign-in"
+        overview = browser.sign_in(str(demo_personal_id(data_dir)))
+        assert overview.url.host == HOST and overview.url.path == "/"
+        assert "A child was born" in text_of(overview.text)
+        assert 'id="signout"' in overview.text
+        out = browser.submit("/", "/signout")
+        assert "You are signed out." in text_of(out.text)
+        assert browser.get("/information").url.port != launcher.service("portal").port
+    finally:
+        browser.close()
