@@ -100,14 +100,30 @@ def seed_if_missing(data_dir: Path, citizens: int = 1000) -> None:
 
 
 def demo_personal_id(data_dir: Path) -> str | None:
-    """A seeded parent of the most recently born child: the richest life to explore first."""
+    """The parent of the most recently born child to whom social insurance granted its child
+    benefit (when no such parent was seeded, a parent of the newest child): the richest life to
+    explore first, with the proactive service the platform exists for."""
     path = database_path(data_dir, "population")
     if not path.exists():
         return None
     with contextlib.closing(sqlite3.connect(path)) as connection:
-        row = connection.execute(
-            "SELECT pc.parent_id FROM parent_child pc JOIN person child"
+        parents = connection.execute(
+            "SELECT pc.parent_id, pc.child_id FROM parent_child pc JOIN person child"
             " ON child.personal_id = pc.child_id"
-            " ORDER BY child.date_of_birth DESC, pc.parent_id LIMIT 1"
-        ).fetchone()
-    return str(row[0]) if row else None
+            " ORDER BY child.date_of_birth DESC, pc.parent_id LIMIT 200"
+        ).fetchall()
+    if not parents:
+        return None
+    benefits = database_path(data_dir, "social_insurance")
+    if benefits.exists():
+        with contextlib.closing(sqlite3.connect(benefits)) as connection:
+            granted = set(
+                connection.execute(
+                    "SELECT personal_id, concerns_id FROM benefit WHERE kind = 'CHILD_BENEFIT'"
+                    " AND status = 'GRANTED'"
+                ).fetchall()
+            )
+        for parent, child in parents:
+            if (parent, child) in granted:
+                return str(parent)
+    return str(parents[0][0])
