@@ -100,9 +100,9 @@ def seed_if_missing(data_dir: Path, citizens: int = 1000) -> None:
 
 
 def demo_personal_id(data_dir: Path) -> str | None:
-    """The parent of the most recently born child to whom social insurance granted its child
-    benefit (when no such parent was seeded, a parent of the newest child): the richest life to
-    explore first, with the proactive service the platform exists for."""
+    """The richest life to explore first: the parent of the most recently born child to whom
+    social insurance granted its child benefit without anyone applying, and who has earned
+    income (what a platform asks for first); the nearest to that the seed holds otherwise."""
     path = database_path(data_dir, "population")
     if not path.exists():
         return None
@@ -110,20 +110,32 @@ def demo_personal_id(data_dir: Path) -> str | None:
         parents = connection.execute(
             "SELECT pc.parent_id, pc.child_id FROM parent_child pc JOIN person child"
             " ON child.personal_id = pc.child_id"
-            " ORDER BY child.date_of_birth DESC, pc.parent_id LIMIT 200"
+            " ORDER BY child.date_of_birth DESC, pc.parent_id LIMIT 500"
         ).fetchall()
     if not parents:
         return None
-    benefits = database_path(data_dir, "social_insurance")
-    if benefits.exists():
-        with contextlib.closing(sqlite3.connect(benefits)) as connection:
-            granted = set(
-                connection.execute(
-                    "SELECT personal_id, concerns_id FROM benefit WHERE kind = 'CHILD_BENEFIT'"
-                    " AND status = 'GRANTED'"
-                ).fetchall()
-            )
-        for parent, child in parents:
-            if (parent, child) in granted:
-                return str(parent)
-    return str(parents[0][0])
+    granted = _rows(
+        database_path(data_dir, "social_insurance"),
+        "SELECT personal_id, concerns_id FROM benefit"
+        " WHERE kind = 'CHILD_BENEFIT' AND status = 'GRANTED'",
+    )
+    earners = {
+        row[0]
+        for row in _rows(database_path(data_dir, "tax"), "SELECT DISTINCT personal_id FROM income")
+    }
+    ranked = sorted(
+        enumerate(parents),
+        key=lambda item: (
+            (item[1][0], item[1][1]) not in granted,
+            item[1][0] not in earners,
+            item[0],
+        ),
+    )
+    return str(ranked[0][1][0])
+
+
+def _rows(path: Path, query: str) -> set[tuple[str, ...]]:
+    if not path.exists():
+        return set()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return {tuple(row) for row in connection.execute(query)}

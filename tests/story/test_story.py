@@ -199,7 +199,7 @@ async def story(walk: Walk) -> None:
     await walk.check("overview-birth-and-child-benefit")
 
     # The bank asks; the citizen shares their income and nothing else.
-    await walk.open("bank")
+    await walk.open("mortgage_bank")
     await walk.check("bank-start")
     await walk.activate("#share-data", "/authorize")
     await walk.check("consent-page")
@@ -231,7 +231,7 @@ async def story(walk: Walk) -> None:
     await walk.check("consent-withdrawn")
 
     # The bank's next read is refused, and the bank says why.
-    await walk.open("bank", "/application")
+    await walk.open("mortgage_bank", "/application")
     await walk.activate("#refresh-figures", "/")
     problem = await walk.text("body")
     assert "withdrew" in problem, problem
