@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
+from gateway.guide import GUIDE_PATH
 from launcher import eid
 from launcher.clients import (
     CLIENTS_FILE,
@@ -246,7 +247,16 @@ def main() -> int:
         by_name = {s.name: s for s in services}
         # The portal first: it is what a citizen opens; then GraphiQL, what a developer opens.
         print(f"\nCitizen portal: {by_name['portal'].url(settings.host)}", flush=True)
+        citizen = demo_personal_id(settings.data_dir)
+        if citizen:
+            print(
+                f"  sign in as {citizen}: a parent of a newborn, granted the child benefit "
+                "without applying",
+                flush=True,
+            )
         print(f"GraphiQL: {by_name['gateway'].url(settings.host)}", flush=True)
+        guide = by_name["gateway"].url(settings.host, GUIDE_PATH)
+        print(f"Developer guide for platforms: {guide}", flush=True)
         for service in services:
             note = f"  ({service.note})" if service.note else ""
             print(f"  {service.name:<20} {service.url(settings.host)}{note}", flush=True)

@@ -60,8 +60,9 @@ def test_start_query_and_stop_with_ctrl_c(launch: Callable[..., Launcher], data_
     printed = "".join(launcher.lines)
     # The portal comes first: it is what a citizen opens; then GraphiQL, for a developer.
     assert (
-        f"\nCitizen portal: http://{HOST}:{base + 4}/\nGraphiQL: http://{HOST}:{base}/graphql\n"
-        in printed
+        f"\nCitizen portal: http://{HOST}:{base + 4}/\n"
+        f"  sign in as {demo_personal_id(data_dir)}: a parent of a newborn, granted the child "
+        f"benefit without applying\nGraphiQL: http://{HOST}:{base}/graphql\n" in printed
     )
     first_url = re.search(r"^  population +http", printed, re.M)
     assert first_url is not None and printed.index("GraphiQL:") < first_url.start()
