@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -104,6 +106,22 @@ class Launcher:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@contextmanager
+def running_platform(
+    data_dir: Path, ready_seconds: float = 120, **environment: str
+) -> Iterator[Launcher]:
+    """The whole platform as `make run` starts it, on free ports, until the block ends; then
+    the launcher is stopped and anything it left behind is killed."""
+    launcher = Launcher(data_dir, free_base_port(), **environment)
+    try:
+        launcher.wait_for_line("ready (Ctrl-C stops)", ready_seconds)
+        yield launcher
+    finally:
+        launcher.stop()
+        for process in processes_of(data_dir):
+            process.kill()
 
 
 def processes_of(data_dir: Path) -> list[psutil.Process]:

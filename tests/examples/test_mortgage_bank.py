@@ -28,11 +28,10 @@ from tests.examples.bank_flow import (
     redirected,
     share,
 )
-from tests.launched import Launcher, free_base_port, processes_of
+from tests.launched import processes_of, running_platform
 
 pytestmark = pytest.mark.slow
 
-READY_SECONDS = 150
 WITHDRAWN = (
     "The citizen withdrew their consent on the citizen account, so we can no longer read "
     "their data. Ask them to share it again."
@@ -42,14 +41,8 @@ WITHDRAWN = (
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data_dir = tmp_path_factory.mktemp("mortgage-bank").resolve()
-    launcher = Launcher(data_dir, free_base_port())
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+    with running_platform(data_dir) as launcher:
         yield Platform(launcher, data_dir)
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()
 
 
 def bank_tokens(platform: Platform, personal_id: str) -> list[tuple[str, int | None, int | None]]:

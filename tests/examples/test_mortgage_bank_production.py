@@ -11,24 +11,16 @@ import httpx
 import pytest
 
 from tests.examples.bank_flow import Platform, applicant, element, redirected, share
-from tests.launched import Launcher, free_base_port, processes_of
+from tests.launched import running_platform
 
 pytestmark = pytest.mark.slow
-
-READY_SECONDS = 150
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data_dir = tmp_path_factory.mktemp("mortgage-bank-production").resolve()
-    launcher = Launcher(data_dir, free_base_port(), CITIZEN_ENV="production")
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+    with running_platform(data_dir, CITIZEN_ENV="production") as launcher:
         yield Platform(launcher, data_dir)
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()
 
 
 def test_the_bank_registers_and_reads_what_was_shared_in_production(platform: Platform) -> None:

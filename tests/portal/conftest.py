@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.launched import Launcher, free_base_port, processes_of
-
-READY_SECONDS = 120
+from tests.launched import Launcher, running_platform
 
 
 @pytest.fixture(scope="session")
 def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Launcher, Path]]:
     data_dir = tmp_path_factory.mktemp("portal").resolve()
-    launcher = Launcher(data_dir, free_base_port())
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+    with running_platform(data_dir) as launcher:
         yield launcher, data_dir
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from subgraphs.seed import demo_personal_id
-from tests.launched import HOST, Launcher, free_base_port, processes_of
+from tests.launched import HOST, Launcher, running_platform
 from tests.portal.browser import Browser, text_of
 
 pytestmark = pytest.mark.slow
@@ -18,14 +18,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Launcher, Path]]:
     data_dir = tmp_path_factory.mktemp("portal-production").resolve()
-    launcher = Launcher(data_dir, free_base_port(), CITIZEN_ENV="production")
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", 120)
+    with running_platform(data_dir, CITIZEN_ENV="production") as launcher:
         yield launcher, data_dir
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()
 
 
 def test_signing_in_through_the_eid_and_out_again(production: tuple[Launcher, Path]) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from launcher.clients import PORTAL_CLIENT_ID, client_secret
 from subgraphs.seed import demo_personal_id
-from tests.launched import HOST, Launcher, free_base_port, processes_of
+from tests.launched import HOST, Launcher, running_platform
 from tests.portal.browser import Browser, stored_sessions, text_of
 
 pytestmark = pytest.mark.slow
@@ -23,14 +23,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def eager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Launcher, Path]]:
     data_dir = tmp_path_factory.mktemp("portal-refresh").resolve()
-    launcher = Launcher(data_dir, free_base_port(), PORTAL_REFRESH_MARGIN="599")
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", 120)
+    with running_platform(data_dir, PORTAL_REFRESH_MARGIN="599") as launcher:
         yield launcher, data_dir
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()
 
 
 def _tokens(data_dir: Path, citizen: str) -> dict[str, Any]:

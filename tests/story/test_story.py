@@ -3,7 +3,8 @@
 A citizen signs in to the portal, sees the birth of their child and the child benefit granted
 without applying, opens the mortgage bank example, consents to income only; the bank shows the
 income and no other data; the citizen finds the bank's read in the access log and withdraws
-the consent, and the bank's next read is refused. Every page met on the way, and every other
+the consent, and the bank's next read is refused; then they act for the child in their care and
+stop. Every page met on the way, and every other
 page of the portal in both its languages, passes axe-core's WCAG 2.2 A and AA rules.
 
 The story is walked twice: with the pointer (real mouse events) in the development profile,
@@ -25,11 +26,10 @@ import pytest
 
 from subgraphs.seed import demo_personal_id
 from tests.browser import Browser, Page
-from tests.launched import HOST, ROOT, Launcher, free_base_port, processes_of
+from tests.launched import HOST, ROOT, Launcher, running_platform
 
 pytestmark = pytest.mark.slow
 
-READY_SECONDS = 120
 BANK_NAME = "Mortgage bank (example)"
 # Pages of the portal the story does not pass through, checked in both languages.
 OTHER_PAGES = ("/information", "/family", "/mandates", "/notifications")
@@ -79,14 +79,8 @@ class Keyboard:
 
 def _launch(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Iterator[Launcher]:
     data_dir = tmp_path_factory.mktemp(f"story-{profile}").resolve()
-    launcher = Launcher(data_dir, free_base_port(), CITIZEN_ENV=profile)
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+    with running_platform(data_dir, CITIZEN_ENV=profile) as launcher:
         yield launcher
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()
 
 
 @pytest.fixture
@@ -171,6 +165,16 @@ def _citizen(data_dir: Path) -> tuple[str, str, str]:
     return personal_id, given, family
 
 
+def _newest_child(data_dir: Path, parent: str) -> str:
+    with sqlite3.connect(data_dir / "population.sqlite3") as connection:
+        (child,) = connection.execute(
+            "SELECT personal_id FROM person JOIN parent_child ON child_id = personal_id"
+            " WHERE parent_id = ? ORDER BY date_of_birth DESC LIMIT 1",
+            (parent,),
+        ).fetchone()
+    return str(child)
+
+
 async def _sign_in(walk: Walk, personal_id: str) -> None:
     """From the portal's start page through whatever sign-in the profile has (the test sign-in,
     or the stand-in eID's) back to the portal's overview."""
@@ -236,6 +240,15 @@ async def story(walk: Walk) -> None:
     problem = await walk.text("body")
     assert "withdrew" in problem, problem
     await walk.check("bank-read-refused")
+
+    # Acting for the newborn in their care, and back to themselves.
+    child = _newest_child(walk.launcher.data_dir, personal_id)
+    await walk.open("portal", "/family")
+    await walk.activate(f'form[action="/act"]:has(input[value="{child}"]) button', "/family")
+    assert await walk.exists("#acting-banner"), await walk.text()
+    await walk.check("acting-for-the-child")
+    await walk.activate("#stop-acting", "/family")
+    assert not await walk.exists("#acting-banner")
 
     # Every other page of the portal, in English and in Finnish.
     for path in OTHER_PAGES:

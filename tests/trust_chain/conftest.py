@@ -9,10 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.launched import Launcher, free_base_port, processes_of
+from tests.launched import running_platform
 from tests.trust_chain.platform import Platform, write_clients
 
-READY_SECONDS = 120
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -29,11 +28,5 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         # Expiry tests wait for tokens to run out; a second of leeway keeps them short.
         "GATEWAY_TOKEN_LEEWAY": "1",
     }
-    launcher = Launcher(data_dir, free_base_port(), **environment)
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+    with running_platform(data_dir, **environment) as launcher:
         yield Platform(launcher, data_dir, environment)
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()

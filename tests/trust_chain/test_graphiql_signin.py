@@ -28,13 +28,12 @@ import pytest
 
 from subgraphs.seed import demo_personal_id
 from tests.browser import Browser, Page
-from tests.launched import HOST, Launcher, free_base_port, processes_of
+from tests.launched import HOST, Launcher, running_platform
 from tests.trust_chain.people import People, find_people
 
 pytestmark = pytest.mark.slow
 
 PROFILE = {"CITIZEN_ENV": "production"}
-READY_SECONDS = 120
 QUERY = "{ me { personalId name { given } } }"
 EDITOR = "document.querySelector('.graphiql-query-editor .CodeMirror')"
 RESPONSE = "document.querySelector('.graphiql-response .CodeMirror').CodeMirror"
@@ -55,14 +54,8 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data_dir = tmp_path_factory.mktemp("graphiql-signin").resolve()
-    launcher = Launcher(data_dir, free_base_port(), **PROFILE)
-    try:
-        launcher.wait_for_line("ready (Ctrl-C stops)", READY_SECONDS)
+    with running_platform(data_dir, **PROFILE) as launcher:
         yield Running(launcher, data_dir, find_people(data_dir, date.today()))
-    finally:
-        launcher.stop()
-        for process in processes_of(data_dir):
-            process.kill()
 
 
 @pytest.fixture
