@@ -244,10 +244,11 @@ async def story(walk: Walk) -> None:
     # Acting for the newborn in their care, and back to themselves.
     child = _newest_child(walk.launcher.data_dir, personal_id)
     await walk.open("portal", "/family")
-    await walk.activate(f'form[action="/act"]:has(input[value="{child}"]) button', "/family")
+    act = f'form[action="/act"]:has(input[value="{child}"]) button'
+    await walk.activate(act, walk.url("portal"))
     assert await walk.exists("#acting-banner"), await walk.text()
     await walk.check("acting-for-the-child")
-    await walk.activate("#stop-acting", "/family")
+    await walk.activate("#stop-acting", walk.url("portal"))
     assert not await walk.exists("#acting-banner")
 
     # Every other page of the portal, in English and in Finnish.
