@@ -13,8 +13,8 @@
 
 Exit status: 0 composed, 1 composition errors or stale (--check), 2 bad usage or no SDL;
 check: 0 passed, 1 composition errors, 2 bad usage or unreadable input, 3 breaking changes
-(with --operations: operations broken); categories: 0 done, 2 a supergraph or file that
-cannot be read, or a file without markers.
+(with --operations: operations broken or affected); categories: 0 done, 2 a supergraph or file
+that cannot be read, or a file without markers.
 """
 
 from __future__ import annotations

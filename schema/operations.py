@@ -152,7 +152,7 @@ def _one(text: str, name: str | None, operation_id: str, where: str) -> Operatio
 
 def _parse(text: str, where: str) -> DocumentNode:
     try:
-        return parse(text, no_location=False)
+        return parse(text)
     except GraphQLSyntaxError as error:
         raise OperationsError(f"{where}: does not parse: {error.message}") from None
 
