@@ -1,20 +1,26 @@
 """`python -m schema compose`: compose subgraphs into schema/supergraph.graphql;
+`python -m schema check`: a proposed subgraph change against the current subgraphs;
 `python -m schema categories`: the data categories table of a supergraph.
 
     python -m schema compose                          # the subgraphs in schema/subgraphs.py
     python -m schema compose --subgraph tax=http://127.0.0.1:4002/graphql ...
     python -m schema compose --sdl tax=http://127.0.0.1:4002/graphql=tax.graphql ...
+    python -m schema compose --config supergraph.yaml # rover's config format
     python -m schema compose --check                  # exit 1 if the written file is stale
+    python -m schema check --subgraph tax=tax.graphql [--operations ops.json] [--format json]
     python -m schema categories                       # print the table (Markdown)
     python -m schema categories --write docs/platforms.md   # rewrite the file's marked block
 
 Exit status: 0 composed, 1 composition errors or stale (--check), 2 bad usage or no SDL;
-categories: 0 done, 2 a supergraph or file that cannot be read, or a file without markers.
+check: 0 passed, 1 composition errors, 2 bad usage or unreadable input, 3 breaking changes
+(with --operations: operations broken or affected); categories: 0 done, 2 a supergraph or file
+that cannot be read, or a file without markers.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +33,10 @@ from schema.categories import (
     categories_markdown,
     replace_block,
 )
+from schema.check import EXIT_USAGE, NEW_SUBGRAPH_URL, run_check
 from schema.compose import Subgraph, compose
+from schema.config import read_config
+from schema.operations import Operation, OperationsError, read_operations
 from schema.sources import SourceError, fetch_sdl, platform_subgraphs, read_sdl_file
 from schema.subgraphs import PLATFORM_SUBGRAPHS, SUPERGRAPH_PATH
 
@@ -51,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a subgraph whose SDL is in FILE; URL is what the gateway will call",
     )
     compose_command.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a supergraph.yaml (rover's format) listing the subgraphs; not with --subgraph/--sdl",
+    )
+    compose_command.add_argument(
         "--out",
         type=Path,
         default=SUPERGRAPH_PATH,
@@ -60,6 +75,32 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 if --out differs"
     )
     compose_command.add_argument("--quiet", action="store_true", help="do not print hints")
+    check_command = commands.add_parser(
+        "check", help="check a proposed subgraph change: composition, breaking changes, usage"
+    )
+    check_command.add_argument(
+        "--subgraph",
+        action="append",
+        required=True,
+        metavar="NAME=FILE",
+        help="a proposed subgraph SDL; replaces the current subgraph NAME, or adds it",
+    )
+    check_command.add_argument(
+        "--operations",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="client operations: a persisted query manifest (.json), an export of "
+        "requests (.jsonl) or documents (.graphql); makes the check usage-based",
+    )
+    check_command.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="the current subgraphs from a supergraph.yaml (default: schema/subgraphs.py)",
+    )
+    check_command.add_argument("--format", choices=("text", "json"), default="text")
     categories_command = commands.add_parser(
         "categories", help="print which fields each scope covers, as Markdown tables"
     )
@@ -79,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _subgraphs(args: argparse.Namespace) -> list[Subgraph]:
+    if args.config is not None:
+        if args.subgraph or args.sdl:
+            raise SourceError("--config lists the subgraphs: leave out --subgraph and --sdl")
+        return read_config(args.config)
     subgraphs = []
     for item in args.subgraph:
         name, separator, url = item.partition("=")
@@ -93,9 +138,37 @@ def _subgraphs(args: argparse.Namespace) -> list[Subgraph]:
         subgraphs.append(Subgraph(name, url, read_sdl_file(name, Path(file))))
     if args.subgraph or args.sdl:
         return subgraphs
+    return _platform_subgraphs()
+
+
+def _platform_subgraphs() -> list[Subgraph]:
     if not PLATFORM_SUBGRAPHS:
         raise SourceError("schema/subgraphs.py lists no subgraphs; pass --subgraph or --sdl")
     return platform_subgraphs(PLATFORM_SUBGRAPHS)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        proposed = []
+        for item in args.subgraph:
+            name, separator, file = item.partition("=")
+            if not separator or not name or not file:
+                raise SourceError(f"--subgraph {item!r}: expected NAME=FILE")
+            sdl = read_sdl_file(name, Path(file))
+            proposed.append(Subgraph(name, NEW_SUBGRAPH_URL.format(name=name), sdl))
+        operations: list[Operation] | None = None
+        if args.operations:
+            operations = [op for path in args.operations for op in read_operations(path)]
+        current = _platform_subgraphs() if args.config is None else read_config(args.config)
+    except (SourceError, OperationsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    report = run_check(current, proposed, operations)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(report.as_text())
+    return report.exit_code
 
 
 def _categories(args: argparse.Namespace) -> int:
@@ -117,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "categories":
         return _categories(args)
+    if args.command == "check":
+        return _check(args)
     try:
         subgraphs = _subgraphs(args)
     except SourceError as error:

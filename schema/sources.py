@@ -7,7 +7,7 @@ import importlib
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,17 @@ class SourceError(Exception):
     """The SDL of a subgraph could not be had; the message names the subgraph and why."""
 
 
-def fetch_sdl(name: str, url: str, timeout: float = 10.0) -> str:
+def fetch_sdl(
+    name: str, url: str, timeout: float = 10.0, headers: Mapping[str, str] | None = None
+) -> str:
     request = urllib.request.Request(
         url,
         data=json.dumps({"query": SERVICE_QUERY}).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        headers={
+            **(headers or {}),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
         method="POST",
     )
     try:
