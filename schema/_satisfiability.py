@@ -207,8 +207,8 @@ class _Checker:
                 if self._conditions(v, _TYPENAME, frozenset(), frozenset()):
                     return _Advance([_Path(v)], [])
                 details = (
-                    "no subgraph can be reached to resolve the implementation type of"
-                    f' @interfaceObject type "{v.type}"'
+                    f'@interfaceObject "{v.type}" cannot tell "{step.target}" apart: no subgraph'
+                    f' knowing the implementations of "{v.type}" is reachable for __typename'
                 )
                 return _Advance([], [_Reason(v.subgraph, v.subgraph, details)])
             target = graph.downcast(v, step.target)
@@ -253,16 +253,16 @@ class _Checker:
         model = self.graph.models[v.subgraph]
         if step.parent not in model.types and v.type != step.parent:
             return (
-                f'cannot find implementation type "{step.parent}" (supergraph interface'
-                f' "{v.type}" is declared with @interfaceObject in "{v.subgraph}")'
+                f'type "{step.parent}" is not in this subgraph, where interface "{v.type}" is'
+                " an @interfaceObject"
             )
         unresolvable = self.graph.unresolvable.get((v.subgraph, v.type, step.field or ""))
         if unresolvable is None:
             return f'cannot find field "{coordinate}"'
         if unresolvable.external:
-            return f'field "{coordinate}" is not resolvable because marked @external'
+            return f'field "{coordinate}" is @external here: declared, not resolved'
         by = ", ".join(f'"{s}"' for s in unresolvable.by)
-        return f'field "{coordinate}" is not resolvable because it is overridden by subgraph {by}'
+        return f'field "{coordinate}" is overridden by subgraph {by}'
 
     def _unreachable(self, path: _Path, step: _Step, reasons: list[_Reason]) -> Iterator[_Reason]:
         """Subgraphs that have the field but that no @key lets a plan jump to."""
@@ -275,21 +275,16 @@ class _Checker:
             here = model.types.get(type_name)
             coordinate = f"{step.parent}.{step.field}"
             if here is None:
-                why = (
-                    f'interface "{type_name}" is not defined in this subgraph (to jump to'
-                    f' "{model.name}", it would need to both define interface "{type_name}" and'
-                    " have a @key on it)"
-                )
+                why = f'it has no interface "{type_name}" with a @key to jump through'
             elif any(key.resolvable for key in here.keys):
                 continue
             else:
                 kind = "type" if type_name == step.parent else "interface"
                 why = (
-                    f'{kind} "{type_name}" has no @key defined in subgraph "{model.name}"'
+                    f'{kind} "{type_name}" has no @key in subgraph "{model.name}"'
                     if not here.keys
-                    else f'none of the @key defined on {kind} "{type_name}" in subgraph'
-                    f' "{model.name}" are resolvable (they are all declared with their'
-                    ' "resolvable" argument set to false)'
+                    else f'every @key of {kind} "{type_name}" in subgraph "{model.name}" is'
+                    " resolvable: false"
                 )
             yield _Reason(
                 path.vertex.subgraph,
