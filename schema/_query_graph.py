@@ -240,8 +240,7 @@ class QueryGraph:
                 continue
             # An entity first met as an implementation can reach the fields an
             # @interfaceObject adds to its interface, when the key fits the implementation.
-            merged = self.supergraph.types.get(type_def.name)
-            for implementation in _implementations(self.supergraph, merged.name if merged else ""):
+            for implementation in _implementations(self.supergraph, type_def.name):
                 if (
                     implementation in model.types
                     and not select(model, implementation, fields).problems
