@@ -12,6 +12,7 @@ Per type kind:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -72,6 +73,17 @@ class _Source:
     model: SubgraphModel
     type_def: TypeDef
     graph: str
+
+
+@dataclass
+class _Overrides:
+    """For one field: subgraphs whose definition another overrides, split by whether their own
+    @key/@requires/@provides or an interface still use it, and the labels of progressive ones
+    (on both sides)."""
+
+    used: set[str] = dataclasses.field(default_factory=set)
+    unused: set[str] = dataclasses.field(default_factory=set)
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,7 +189,8 @@ class _Merger:
         }
 
     def _directive_used(self, model: SubgraphModel) -> set[tuple[str, str]]:
-        """Fields a @key, @requires or @provides of this subgraph selects."""
+        """Fields a @key, @requires or @provides of this subgraph selects, or that implement a
+        field of one of its interfaces (Apollo's "used" fields)."""
         used = set(self.key_fields[model.name]) | self.provided[model.name]
         for t in model.types.values():
             for f in t.fields.values():
@@ -185,6 +198,17 @@ class _Merger:
                     used.update(
                         (s.parent, s.field.name) for s in select(model, t.name, f.requires).fields
                     )
+            if t.kind == "INTERFACE":
+                for implementation in model.implementations(t.name):
+                    fields = model.types[implementation].fields
+                    used.update((implementation, name) for name in t.fields if name in fields)
+        selected_on_interfaces = [
+            (parent, name) for parent, name in used if model.kind_of(parent) == "INTERFACE"
+        ]
+        for parent, name in selected_on_interfaces:
+            for implementation in model.implementations(parent):
+                if name in model.types[implementation].fields:
+                    used.add((implementation, name))
         return used
 
     # -- merging ---------------------------------------------------------------------------
@@ -277,11 +301,15 @@ class _Merger:
         for source in sources:
             t = source.type_def
             if not t.keys:
-                join_types.append(JoinType(source.graph, None, t.extension, True, False))
+                join_types.append(JoinType(source.graph, is_interface_object=t.interface_object))
             for key in t.keys:
                 join_types.append(
                     JoinType(
-                        source.graph, key.fields, t.extension, key.resolvable, t.interface_object
+                        source.graph,
+                        key.fields,
+                        key.of_extension or t.extends,
+                        key.resolvable_arg,
+                        t.interface_object,
                     )
                 )
         return join_types
@@ -309,24 +337,24 @@ class _Merger:
             if super_field is not None:
                 merged.fields[field_name] = super_field
 
-    def _overridden(self, element: str, field_sources: list[_FieldSource]) -> dict[str, str | None]:
-        """Subgraph whose field another subgraph overrides -> the override's label."""
+    def _overrides(self, element: str, field_sources: list[_FieldSource]) -> _Overrides:
+        """What the @overrides on one field do, with Apollo's errors and hints."""
         by_name = {fs.subgraph: fs for fs in field_sources}
-        overridden: dict[str, str | None] = {}
+        overriding = {fs.subgraph for fs in field_sources if fs.field.override_from is not None}
+        overrides = _Overrides()
         for fs in field_sources:
             origin = fs.field.override_from
-            if origin is None:
+            if origin is None or origin == fs.subgraph:  # from itself: a subgraph error
                 continue
             target = by_name.get(origin)
-            if target is None:
+            if origin not in self.graph:
                 self._hint(
-                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                    f'Field "{element}" on subgraph "{fs.subgraph}" no longer exists in the from'
-                    " subgraph. The @override directive can be removed.",
+                    "FROM_SUBGRAPH_DOES_NOT_EXIST",
+                    f'Source subgraph "{origin}" for field "{element}" on subgraph'
+                    f' "{fs.subgraph}" does not exist.',
                     element,
                 )
-                continue
-            if target.field.override_from is not None:
+            elif origin in overriding:
                 self._error(
                     "OVERRIDE_SOURCE_HAS_OVERRIDE",
                     f'Field "{element}" on subgraph "{fs.subgraph}" is also marked with directive'
@@ -335,24 +363,60 @@ class _Merger:
                     element,
                     fs.subgraph,
                 )
-                continue
-            if origin in overridden:
+            elif target is None:
+                self._hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{element}" on subgraph "{fs.subgraph}" no longer exists in the from'
+                    " subgraph. The @override directive can be removed.",
+                    element,
+                )
+            elif target.field.requires is not None or target.field.provides is not None:
+                directive = "requires" if target.field.requires is not None else "provides"
                 self._error(
-                    "OVERRIDE_SOURCE_HAS_OVERRIDE",
-                    f'Field "{element}" is overridden from subgraph "{origin}" by several'
-                    " subgraphs. Only one @override directive is allowed per field.",
+                    "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                    f'@override cannot be used on field "{element}" on subgraph "{fs.subgraph}"'
+                    f' since "{element}" on "{origin}" is marked with directive "@{directive}"',
                     element,
                     fs.subgraph,
                 )
-                continue
-            overridden[origin] = fs.field.override_label
-        return overridden
+            elif target.field.external:
+                self._hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{element}" on subgraph "{fs.subgraph}" is not resolved anymore by the'
+                    f' from subgraph (it is marked "@external" in "{origin}"). The @override'
+                    " directive can be removed.",
+                    element,
+                )
+            else:
+                parent, _, name = element.partition(".")
+                if (parent, name) in self.directive_used[origin]:
+                    overrides.used.add(origin)
+                else:
+                    overrides.unused.add(origin)
+                label = fs.field.override_label
+                if label is not None:
+                    overrides.labels[fs.subgraph] = overrides.labels[origin] = label
+                    self._hint(
+                        "OVERRIDE_MIGRATION_IN_PROGRESS",
+                        f'Field "{element}" is currently being migrated with progressive'
+                        f" @override. Once the migration is complete, remove the field from"
+                        f' subgraph "{origin}".',
+                        element,
+                    )
+                else:
+                    self._hint(
+                        "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                        f'Field "{element}" on subgraph "{origin}" is overridden. Consider'
+                        " removing it.",
+                        element,
+                    )
+        return overrides
 
     def _merge_output_field(
         self, parent: SuperType, sources: list[_Source], field_sources: list[_FieldSource]
     ) -> SuperField | None:
         element = f"{parent.name}.{field_sources[0].field.name}"
-        overridden = self._overridden(element, field_sources)
+        overrides = self._overrides(element, field_sources)
         internal = [fs for fs in field_sources if not fs.field.external]
         external = [fs for fs in field_sources if fs.field.external]
         if not internal:
@@ -386,7 +450,7 @@ class _Merger:
                     fs.subgraph,
                 )
         if parent.kind == "OBJECT":
-            self._check_sharing(element, parent.name, field_sources, overridden)
+            self._check_sharing(element, parent.name, field_sources, overrides)
         args = self._merge_arguments(element, internal)
         all_types_equal = all(same_type(fs.field.type, field_type) for fs in field_sources)
         return SuperField(
@@ -396,9 +460,7 @@ class _Merger:
                 element, [(fs.subgraph, fs.field.description) for fs in field_sources]
             ),
             args=args,
-            join_fields=self._join_fields(
-                parent.name, sources, field_sources, overridden, all_types_equal
-            ),
+            join_fields=self._join_fields(sources, field_sources, overrides, all_types_equal),
             directives=merge_applied([fs.field.kept for fs in field_sources]),
         )
 
@@ -407,13 +469,12 @@ class _Merger:
         element: str,
         type_name: str,
         field_sources: list[_FieldSource],
-        overridden: dict[str, str | None],
+        overrides: _Overrides,
     ) -> None:
         resolving = [
             fs
             for fs in field_sources
-            if fs.subgraph not in overridden
-            and fs.field.override_from is None
+            if fs.subgraph not in overrides.used | overrides.unused
             and (not fs.field.external or (type_name, fs.field.name) in self.provided[fs.subgraph])
         ]
         if len(resolving) < 2:
@@ -435,46 +496,45 @@ class _Merger:
                 not_shareable[0],
             )
 
+    @staticmethod
     def _join_fields(
-        self,
-        type_name: str,
         sources: list[_Source],
         field_sources: list[_FieldSource],
-        overridden: dict[str, str | None],
+        overrides: _Overrides,
         all_types_equal: bool,
     ) -> list[JoinField]:
+        """Apollo's rule: none when every subgraph with the type resolves the field alike."""
         special = any(
-            fs.field.external
-            or fs.field.requires is not None
-            or fs.field.provides is not None
-            or fs.field.override_from is not None
+            fs.subgraph not in overrides.unused
+            and (
+                fs.field.external or fs.field.requires is not None or fs.field.provides is not None
+            )
             for fs in field_sources
         )
-        in_every_source = len(field_sources) == len(sources)
-        if all_types_equal and not special and not overridden and in_every_source:
+        needed = (
+            not all_types_equal
+            or bool(overrides.used or overrides.labels or overrides.unused)
+            or special
+            or len(field_sources) < len(sources)
+        )
+        if not needed:
             return []
         join_fields = []
-        defined_in = {fs.subgraph for fs in field_sources}
         for fs in field_sources:
             f = fs.field
-            graph = fs.source.graph
-            if fs.subgraph in overridden:
-                label = overridden[fs.subgraph]
-                if label is not None:
-                    join_fields.append(JoinField(graph, override_label=label))
-                elif (type_name, f.name) in self.directive_used[fs.subgraph]:
-                    join_fields.append(JoinField(graph, used_overridden=True))
+            label = overrides.labels.get(fs.subgraph)
+            if fs.subgraph in overrides.unused and label is None:
                 continue
             join_fields.append(
                 JoinField(
-                    graph,
+                    fs.source.graph,
                     requires=f.requires,
                     provides=f.provides,
                     type=None if all_types_equal else type_str(f.type),
                     external=f.external,
                     override=f.override_from,
-                    # A label means nothing once the overridden subgraph has no such field.
-                    override_label=f.override_label if f.override_from in defined_in else None,
+                    override_label=label,
+                    used_overridden=fs.subgraph in overrides.used,
                 )
             )
         return join_fields

@@ -25,7 +25,7 @@ class JoinType:
     graph: str
     key: str | None = None
     extension: bool = False
-    resolvable: bool = True
+    resolvable: bool | None = None  # as the @key wrote it
     is_interface_object: bool = False
 
 

@@ -393,13 +393,6 @@ CASES = [
         "T.x",
     ),
     Case(
-        "FEDERATION_1_SUBGRAPH",
-        [Subgraph("a", "http://a", "type Query { x: Int }")],
-        "a",
-        None,
-        apollo=False,
-    ),
-    Case(
         "INVALID_SUBGRAPH_NAME",
         [subgraph("a", "type Query { x: Int }"), subgraph("a", "type Query { y: Int }")],
         "a",
