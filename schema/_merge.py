@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from graphql import ValueNode, print_ast
 
-from schema._fieldset import select
+from schema._fieldset import key_fields, provided_fields, used_fields
 from schema._merge_directives import merge_applied
 from schema._model import (
     ROOT_DEFAULT_NAMES,
@@ -133,9 +133,9 @@ class _Merger:
         self.hints: list[CompositionHint] = []
         self.supertypes = self._supertypes()
         self.enum_usage = self._enum_usage()
-        self.key_fields = {m.name: self._key_fields(m) for m in models}
-        self.provided = {m.name: self._provided(m) for m in models}
-        self.directive_used = {m.name: self._directive_used(m) for m in models}
+        self.key_fields = {m.name: key_fields(m) for m in models}
+        self.provided = {m.name: provided_fields(m) for m in models}
+        self.directive_used = {m.name: used_fields(m) for m in models}
 
     # -- facts gathered before merging -----------------------------------------------------
 
@@ -168,48 +168,6 @@ class _Merger:
                                 "input", f"{type_def.name}.{field.name}({arg.name}:)"
                             )
         return usage
-
-    @staticmethod
-    def _key_fields(model: SubgraphModel) -> set[tuple[str, str]]:
-        return {
-            (s.parent, s.field.name)
-            for t in model.types.values()
-            for key in t.keys
-            for s in select(model, t.name, key.fields).fields
-        }
-
-    @staticmethod
-    def _provided(model: SubgraphModel) -> set[tuple[str, str]]:
-        return {
-            (s.parent, s.field.name)
-            for t in model.types.values()
-            for f in t.fields.values()
-            if f.provides is not None
-            for s in select(model, named_type(f.type), f.provides).fields
-        }
-
-    def _directive_used(self, model: SubgraphModel) -> set[tuple[str, str]]:
-        """Fields a @key, @requires or @provides of this subgraph selects, or that implement a
-        field of one of its interfaces (Apollo's "used" fields)."""
-        used = set(self.key_fields[model.name]) | self.provided[model.name]
-        for t in model.types.values():
-            for f in t.fields.values():
-                if f.requires is not None:
-                    used.update(
-                        (s.parent, s.field.name) for s in select(model, t.name, f.requires).fields
-                    )
-            if t.kind == "INTERFACE":
-                for implementation in model.implementations(t.name):
-                    fields = model.types[implementation].fields
-                    used.update((implementation, name) for name in t.fields if name in fields)
-        selected_on_interfaces = [
-            (parent, name) for parent, name in used if model.kind_of(parent) == "INTERFACE"
-        ]
-        for parent, name in selected_on_interfaces:
-            for implementation in model.implementations(parent):
-                if name in model.types[implementation].fields:
-                    used.add((implementation, name))
-        return used
 
     # -- merging ---------------------------------------------------------------------------
 
@@ -710,7 +668,15 @@ class _Merger:
             names.extend(n for n in source.type_def.values if n not in names)
         for name in names:
             present = [s for s in sources if name in s.type_def.values]
-            missing = [s.model.name for s in sources if name not in s.type_def.values]
+            values = [s.type_def.values[name] for s in present]
+            directives = merge_applied([v.kept for v in values])
+            # A value @inaccessible anywhere is kept as it is: no client can send or see it.
+            inaccessible = any(d.name == "inaccessible" for d in directives)
+            missing = (
+                []
+                if inaccessible
+                else [s.model.name for s in sources if name not in s.type_def.values]
+            )
             if missing and "input" in usage and "output" in usage:
                 self._error(
                     "ENUM_VALUE_MISMATCH",
@@ -733,7 +699,6 @@ class _Merger:
                     f"{merged.name}.{name}",
                 )
                 continue
-            values = [s.type_def.values[name] for s in present]
             merged.values[name] = SuperEnumValue(
                 name,
                 self._description(
@@ -741,7 +706,7 @@ class _Merger:
                     [(s.model.name, v.description) for s, v in zip(present, values, strict=True)],
                 ),
                 [s.graph for s in present],
-                merge_applied([v.kept for v in values]),
+                directives,
             )
         if not merged.values and not any(e.element == merged.name for e in self.errors):
             self._error(
