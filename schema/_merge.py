@@ -232,6 +232,16 @@ class _Merger:
             )
             return None
         kind = next(iter(kinds))
+        if name not in ROOT_DEFAULT_NAMES.values() and not any(s.type_def.defined for s in sources):
+            for source in sources:
+                self._error(
+                    "EXTENSION_WITH_NO_BASE",
+                    f'[{source.model.name}] Type "{name}" is an extension type, but there is no'
+                    f' type definition for "{name}" in any subgraph.',
+                    name,
+                    source.model.name,
+                )
+            return None
         merged = SuperType(
             name,
             kind,
