@@ -58,8 +58,7 @@ def compose(subgraphs: Sequence[Subgraph]) -> CompositionResult:
             errors.extend(parsed)
         else:
             models.append(parsed)
-    if not errors:
-        errors.extend(upgrade_federation_1(models))
+    errors.extend(upgrade_federation_1(models))
     for model in models:
         errors.extend(validate_subgraph(model))
     if errors:
