@@ -1,4 +1,4 @@
-"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients|fuzz|overload|arrivals]`,
+"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients|fuzz|overload|arrivals|audit]`,
 `run` by default."""
 
 from __future__ import annotations
@@ -135,6 +135,12 @@ def _arrivals(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from bench.audit import main as audit_main
+
+    return audit_main(args.mode, args.audit_dir, args.composer, args.suite, args.port, args.details)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -231,6 +237,35 @@ def main(argv: list[str] | None = None) -> int:
     arrivals.add_argument("--duration", type=float, default=10.0)
     arrivals.add_argument("--max-connections", type=int, default=4000)
     arrivals.set_defaults(handler=_arrivals)
+
+    audit = commands.add_parser(
+        "audit", help="the federation gateway audit against our composer or our gateway"
+    )
+    audit.add_argument(
+        "mode",
+        choices=("compose", "gateway"),
+        help="compose: ours against @apollo/composition per suite; gateway: run the test cases",
+    )
+    audit.add_argument(
+        "--audit-dir",
+        type=Path,
+        required=True,
+        help="a checkout of graphql-hive/federation-gateway-audit, installed with npm ci",
+    )
+    audit.add_argument(
+        "--composer",
+        choices=("ours", "apollo"),
+        default="ours",
+        help="gateway: whose supergraphs the gateway serves",
+    )
+    audit.add_argument("--suite", action="append", default=[], help="only this suite (repeat)")
+    audit.add_argument(
+        "--port", type=int, default=4290, help="the audit's server; our gateway takes the next"
+    )
+    audit.add_argument(
+        "--details", action="store_true", help="print diffs, refusals and failing cases"
+    )
+    audit.set_defaults(handler=_audit)
 
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):

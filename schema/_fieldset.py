@@ -2,6 +2,7 @@
 
 `select` parses `fields: "sku variation { id }"` as a selection set and walks it over the
 subgraph's types, returning every field it selects and what is wrong with the selection.
+`key_fields`, `provided_fields` and `used_fields` collect what a subgraph's field sets select.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ class Selected:
     parent: str  # the type the field is selected on
     field: Field
     top_level: bool
-    under_external: bool  # selected inside a field that is @external in this subgraph
+    # Selected inside a field that is @external in this subgraph (or, for an interface field,
+    # in one of its implementations).
+    under_external: bool
+    leaf: bool  # selected without a sub-selection
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,13 @@ def _walk(
         if field is None:
             problems.append(f'Cannot query field "{name}" on type "{type_name}"')
             continue
-        fields.append(Selected(type_name, field, top_level, under_external))
+        leaf = selection.selection_set is None
+        fields.append(Selected(type_name, field, top_level, under_external, leaf))
+        for argument in selection.arguments or ():
+            if argument.name.value not in field.args:
+                problems.append(
+                    f'Unknown argument "{argument.name.value}" found on field "{type_name}.{name}"'
+                )
         target = named_type(field.type)
         target_kind = model.kind_of(target)
         composite = target_kind in ("OBJECT", "INTERFACE", "UNION")
@@ -99,7 +109,72 @@ def _walk(
         elif not composite:
             problems.append(f'field "{type_name}.{name}" is a leaf and cannot have a selection')
         else:
-            inside_external = under_external or field.external
+            inside_external = (
+                under_external
+                or field.external
+                or _external_in_implementation(model, type_name, name)
+            )
             _walk(model, target, selection.selection_set, False, inside_external, fields, problems)
-        if selection.arguments:
-            problems.append(f'field "{type_name}.{name}" is selected with arguments')
+
+
+def _external_in_implementation(model: SubgraphModel, type_name: str, field_name: str) -> bool:
+    if model.kind_of(type_name) != "INTERFACE":
+        return False
+    for implementation in model.implementations(type_name):
+        field = model.types[implementation].fields.get(field_name)
+        if field is not None and field.external:
+            return True
+    return False
+
+
+FieldRef = tuple[str, str]  # (type, field)
+
+
+def _with_implementations(model: SubgraphModel, refs: set[FieldRef]) -> set[FieldRef]:
+    """A field selected on an interface selects it on the interface's implementations too."""
+    result = set(refs)
+    for parent, name in refs:
+        if model.kind_of(parent) == "INTERFACE":
+            for implementation in model.implementations(parent):
+                if name in model.types[implementation].fields:
+                    result.add((implementation, name))
+    return result
+
+
+def key_fields(model: SubgraphModel) -> set[FieldRef]:
+    return {
+        (s.parent, s.field.name)
+        for t in model.types.values()
+        for key in t.keys
+        for s in select(model, t.name, key.fields).fields
+    }
+
+
+def provided_fields(model: SubgraphModel) -> set[FieldRef]:
+    return _with_implementations(
+        model,
+        {
+            (s.parent, s.field.name)
+            for t in model.types.values()
+            for f in t.fields.values()
+            if f.provides is not None
+            for s in select(model, named_type(f.type), f.provides).fields
+        },
+    )
+
+
+def used_fields(model: SubgraphModel) -> set[FieldRef]:
+    """Fields a @key, @requires or @provides of this subgraph selects, or that implement a field
+    of one of its interfaces: what Apollo calls "used" (an @external one is then needed)."""
+    used = key_fields(model) | provided_fields(model)
+    for t in model.types.values():
+        for f in t.fields.values():
+            if f.requires is not None:
+                used.update(
+                    (s.parent, s.field.name) for s in select(model, t.name, f.requires).fields
+                )
+        if t.kind == "INTERFACE":
+            for implementation in model.implementations(t.name):
+                fields = model.types[implementation].fields
+                used.update((implementation, name) for name in t.fields if name in fields)
+    return _with_implementations(model, used)

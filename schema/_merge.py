@@ -12,6 +12,7 @@ Per type kind:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from graphql import ValueNode, print_ast
 
-from schema._fieldset import select
+from schema._fieldset import key_fields, provided_fields, used_fields
 from schema._merge_directives import merge_applied
 from schema._model import (
     ROOT_DEFAULT_NAMES,
@@ -74,6 +75,17 @@ class _Source:
     graph: str
 
 
+@dataclass
+class _Overrides:
+    """For one field: subgraphs whose definition another overrides, split by whether their own
+    @key/@requires/@provides or an interface still use it, and the labels of progressive ones
+    (on both sides)."""
+
+    used: set[str] = dataclasses.field(default_factory=set)
+    unused: set[str] = dataclasses.field(default_factory=set)
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class _FieldSource:
     source: _Source
@@ -121,9 +133,9 @@ class _Merger:
         self.hints: list[CompositionHint] = []
         self.supertypes = self._supertypes()
         self.enum_usage = self._enum_usage()
-        self.key_fields = {m.name: self._key_fields(m) for m in models}
-        self.provided = {m.name: self._provided(m) for m in models}
-        self.directive_used = {m.name: self._directive_used(m) for m in models}
+        self.key_fields = {m.name: key_fields(m) for m in models}
+        self.provided = {m.name: provided_fields(m) for m in models}
+        self.directive_used = {m.name: used_fields(m) for m in models}
 
     # -- facts gathered before merging -----------------------------------------------------
 
@@ -156,36 +168,6 @@ class _Merger:
                                 "input", f"{type_def.name}.{field.name}({arg.name}:)"
                             )
         return usage
-
-    @staticmethod
-    def _key_fields(model: SubgraphModel) -> set[tuple[str, str]]:
-        return {
-            (s.parent, s.field.name)
-            for t in model.types.values()
-            for key in t.keys
-            for s in select(model, t.name, key.fields).fields
-        }
-
-    @staticmethod
-    def _provided(model: SubgraphModel) -> set[tuple[str, str]]:
-        return {
-            (s.parent, s.field.name)
-            for t in model.types.values()
-            for f in t.fields.values()
-            if f.provides is not None
-            for s in select(model, named_type(f.type), f.provides).fields
-        }
-
-    def _directive_used(self, model: SubgraphModel) -> set[tuple[str, str]]:
-        """Fields a @key, @requires or @provides of this subgraph selects."""
-        used = set(self.key_fields[model.name]) | self.provided[model.name]
-        for t in model.types.values():
-            for f in t.fields.values():
-                if f.requires is not None:
-                    used.update(
-                        (s.parent, s.field.name) for s in select(model, t.name, f.requires).fields
-                    )
-        return used
 
     # -- merging ---------------------------------------------------------------------------
 
@@ -250,6 +232,16 @@ class _Merger:
             )
             return None
         kind = next(iter(kinds))
+        if name not in ROOT_DEFAULT_NAMES.values() and not any(s.type_def.defined for s in sources):
+            for source in sources:
+                self._error(
+                    "EXTENSION_WITH_NO_BASE",
+                    f'[{source.model.name}] Type "{name}" is an extension type, but there is no'
+                    f' type definition for "{name}" in any subgraph.',
+                    name,
+                    source.model.name,
+                )
+            return None
         merged = SuperType(
             name,
             kind,
@@ -277,11 +269,15 @@ class _Merger:
         for source in sources:
             t = source.type_def
             if not t.keys:
-                join_types.append(JoinType(source.graph, None, t.extension, True, False))
+                join_types.append(JoinType(source.graph, is_interface_object=t.interface_object))
             for key in t.keys:
                 join_types.append(
                     JoinType(
-                        source.graph, key.fields, t.extension, key.resolvable, t.interface_object
+                        source.graph,
+                        key.fields,
+                        key.of_extension or t.extends,
+                        key.resolvable_arg,
+                        t.interface_object,
                     )
                 )
         return join_types
@@ -309,24 +305,24 @@ class _Merger:
             if super_field is not None:
                 merged.fields[field_name] = super_field
 
-    def _overridden(self, element: str, field_sources: list[_FieldSource]) -> dict[str, str | None]:
-        """Subgraph whose field another subgraph overrides -> the override's label."""
+    def _overrides(self, element: str, field_sources: list[_FieldSource]) -> _Overrides:
+        """What the @overrides on one field do, with Apollo's errors and hints."""
         by_name = {fs.subgraph: fs for fs in field_sources}
-        overridden: dict[str, str | None] = {}
+        overriding = {fs.subgraph for fs in field_sources if fs.field.override_from is not None}
+        overrides = _Overrides()
         for fs in field_sources:
             origin = fs.field.override_from
-            if origin is None:
+            if origin is None or origin == fs.subgraph:  # from itself: a subgraph error
                 continue
             target = by_name.get(origin)
-            if target is None:
+            if origin not in self.graph:
                 self._hint(
-                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
-                    f'Field "{element}" on subgraph "{fs.subgraph}" no longer exists in the from'
-                    " subgraph. The @override directive can be removed.",
+                    "FROM_SUBGRAPH_DOES_NOT_EXIST",
+                    f'Source subgraph "{origin}" for field "{element}" on subgraph'
+                    f' "{fs.subgraph}" does not exist.',
                     element,
                 )
-                continue
-            if target.field.override_from is not None:
+            elif origin in overriding:
                 self._error(
                     "OVERRIDE_SOURCE_HAS_OVERRIDE",
                     f'Field "{element}" on subgraph "{fs.subgraph}" is also marked with directive'
@@ -335,24 +331,60 @@ class _Merger:
                     element,
                     fs.subgraph,
                 )
-                continue
-            if origin in overridden:
+            elif target is None:
+                self._hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{element}" on subgraph "{fs.subgraph}" no longer exists in the from'
+                    " subgraph. The @override directive can be removed.",
+                    element,
+                )
+            elif target.field.requires is not None or target.field.provides is not None:
+                directive = "requires" if target.field.requires is not None else "provides"
                 self._error(
-                    "OVERRIDE_SOURCE_HAS_OVERRIDE",
-                    f'Field "{element}" is overridden from subgraph "{origin}" by several'
-                    " subgraphs. Only one @override directive is allowed per field.",
+                    "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+                    f'@override cannot be used on field "{element}" on subgraph "{fs.subgraph}"'
+                    f' since "{element}" on "{origin}" is marked with directive "@{directive}"',
                     element,
                     fs.subgraph,
                 )
-                continue
-            overridden[origin] = fs.field.override_label
-        return overridden
+            elif target.field.external:
+                self._hint(
+                    "OVERRIDE_DIRECTIVE_CAN_BE_REMOVED",
+                    f'Field "{element}" on subgraph "{fs.subgraph}" is not resolved anymore by the'
+                    f' from subgraph (it is marked "@external" in "{origin}"). The @override'
+                    " directive can be removed.",
+                    element,
+                )
+            else:
+                parent, _, name = element.partition(".")
+                if (parent, name) in self.directive_used[origin]:
+                    overrides.used.add(origin)
+                else:
+                    overrides.unused.add(origin)
+                label = fs.field.override_label
+                if label is not None:
+                    overrides.labels[fs.subgraph] = overrides.labels[origin] = label
+                    self._hint(
+                        "OVERRIDE_MIGRATION_IN_PROGRESS",
+                        f'Field "{element}" is currently being migrated with progressive'
+                        f" @override. Once the migration is complete, remove the field from"
+                        f' subgraph "{origin}".',
+                        element,
+                    )
+                else:
+                    self._hint(
+                        "OVERRIDDEN_FIELD_CAN_BE_REMOVED",
+                        f'Field "{element}" on subgraph "{origin}" is overridden. Consider'
+                        " removing it.",
+                        element,
+                    )
+        return overrides
 
     def _merge_output_field(
         self, parent: SuperType, sources: list[_Source], field_sources: list[_FieldSource]
     ) -> SuperField | None:
         element = f"{parent.name}.{field_sources[0].field.name}"
-        overridden = self._overridden(element, field_sources)
+        overrides = self._overrides(element, field_sources)
         internal = [fs for fs in field_sources if not fs.field.external]
         external = [fs for fs in field_sources if fs.field.external]
         if not internal:
@@ -386,7 +418,7 @@ class _Merger:
                     fs.subgraph,
                 )
         if parent.kind == "OBJECT":
-            self._check_sharing(element, parent.name, field_sources, overridden)
+            self._check_sharing(element, parent.name, field_sources, overrides)
         args = self._merge_arguments(element, internal)
         all_types_equal = all(same_type(fs.field.type, field_type) for fs in field_sources)
         return SuperField(
@@ -396,9 +428,7 @@ class _Merger:
                 element, [(fs.subgraph, fs.field.description) for fs in field_sources]
             ),
             args=args,
-            join_fields=self._join_fields(
-                parent.name, sources, field_sources, overridden, all_types_equal
-            ),
+            join_fields=self._join_fields(sources, field_sources, overrides, all_types_equal),
             directives=merge_applied([fs.field.kept for fs in field_sources]),
         )
 
@@ -407,13 +437,12 @@ class _Merger:
         element: str,
         type_name: str,
         field_sources: list[_FieldSource],
-        overridden: dict[str, str | None],
+        overrides: _Overrides,
     ) -> None:
         resolving = [
             fs
             for fs in field_sources
-            if fs.subgraph not in overridden
-            and fs.field.override_from is None
+            if fs.subgraph not in overrides.used | overrides.unused
             and (not fs.field.external or (type_name, fs.field.name) in self.provided[fs.subgraph])
         ]
         if len(resolving) < 2:
@@ -435,46 +464,45 @@ class _Merger:
                 not_shareable[0],
             )
 
+    @staticmethod
     def _join_fields(
-        self,
-        type_name: str,
         sources: list[_Source],
         field_sources: list[_FieldSource],
-        overridden: dict[str, str | None],
+        overrides: _Overrides,
         all_types_equal: bool,
     ) -> list[JoinField]:
+        """Apollo's rule: none when every subgraph with the type resolves the field alike."""
         special = any(
-            fs.field.external
-            or fs.field.requires is not None
-            or fs.field.provides is not None
-            or fs.field.override_from is not None
+            fs.subgraph not in overrides.unused
+            and (
+                fs.field.external or fs.field.requires is not None or fs.field.provides is not None
+            )
             for fs in field_sources
         )
-        in_every_source = len(field_sources) == len(sources)
-        if all_types_equal and not special and not overridden and in_every_source:
+        needed = (
+            not all_types_equal
+            or bool(overrides.used or overrides.labels or overrides.unused)
+            or special
+            or len(field_sources) < len(sources)
+        )
+        if not needed:
             return []
         join_fields = []
-        defined_in = {fs.subgraph for fs in field_sources}
         for fs in field_sources:
             f = fs.field
-            graph = fs.source.graph
-            if fs.subgraph in overridden:
-                label = overridden[fs.subgraph]
-                if label is not None:
-                    join_fields.append(JoinField(graph, override_label=label))
-                elif (type_name, f.name) in self.directive_used[fs.subgraph]:
-                    join_fields.append(JoinField(graph, used_overridden=True))
+            label = overrides.labels.get(fs.subgraph)
+            if fs.subgraph in overrides.unused and label is None:
                 continue
             join_fields.append(
                 JoinField(
-                    graph,
+                    fs.source.graph,
                     requires=f.requires,
                     provides=f.provides,
                     type=None if all_types_equal else type_str(f.type),
                     external=f.external,
                     override=f.override_from,
-                    # A label means nothing once the overridden subgraph has no such field.
-                    override_label=f.override_label if f.override_from in defined_in else None,
+                    override_label=label,
+                    used_overridden=fs.subgraph in overrides.used,
                 )
             )
         return join_fields
@@ -650,7 +678,15 @@ class _Merger:
             names.extend(n for n in source.type_def.values if n not in names)
         for name in names:
             present = [s for s in sources if name in s.type_def.values]
-            missing = [s.model.name for s in sources if name not in s.type_def.values]
+            values = [s.type_def.values[name] for s in present]
+            directives = merge_applied([v.kept for v in values])
+            # A value @inaccessible anywhere is kept as it is: no client can send or see it.
+            inaccessible = any(d.name == "inaccessible" for d in directives)
+            missing = (
+                []
+                if inaccessible
+                else [s.model.name for s in sources if name not in s.type_def.values]
+            )
             if missing and "input" in usage and "output" in usage:
                 self._error(
                     "ENUM_VALUE_MISMATCH",
@@ -673,7 +709,6 @@ class _Merger:
                     f"{merged.name}.{name}",
                 )
                 continue
-            values = [s.type_def.values[name] for s in present]
             merged.values[name] = SuperEnumValue(
                 name,
                 self._description(
@@ -681,7 +716,7 @@ class _Merger:
                     [(s.model.name, v.description) for s, v in zip(present, values, strict=True)],
                 ),
                 [s.graph for s in present],
-                merge_applied([v.kept for v in values]),
+                directives,
             )
         if not merged.values and not any(e.element == merged.name for e in self.errors):
             self._error(

@@ -30,7 +30,13 @@ class Applied:
 @dataclass(frozen=True)
 class Key:
     fields: str
-    resolvable: bool = True
+    # `resolvable:` as written, None when absent: the supergraph repeats what was written.
+    resolvable_arg: bool | None = None
+    of_extension: bool = False  # applied on an `extend type`
+
+    @property
+    def resolvable(self) -> bool:
+        return self.resolvable_arg is not False
 
 
 @dataclass
@@ -79,13 +85,19 @@ class TypeDef:
     keys: list[Key] = field(default_factory=list)
     shareable: bool = False
     external: bool = False
-    extension: bool = False
+    defined: bool = False  # by a definition, not only by `extend type`
+    extends: bool = False  # marked @extends
     interface_object: bool = False
     kept: list[Applied] = field(default_factory=list)
 
     @property
     def is_entity(self) -> bool:
         return bool(self.keys)
+
+    @property
+    def extension(self) -> bool:
+        """An extension in federation's sense: only `extend type`, or @extends."""
+        return self.extends or not self.defined
 
 
 @dataclass
@@ -97,6 +109,8 @@ class SubgraphModel:
     roots: dict[str, str]  # operation ("query") -> type name, always the default names
     # Executable directive definitions (`directive @x on FIELD`), merged by intersection.
     executable_directives: dict[str, str] = field(default_factory=dict)
+    # Federation 1 (no federation @link): `_fed1` upgrades the model the way Apollo does.
+    fed1: bool = False
 
     def kind_of(self, type_name: str) -> TypeKind | None:
         if type_name in BUILTIN_SCALARS:

@@ -55,6 +55,7 @@ from graphql import (
 )
 from graphql.validation.validate import validate_sdl
 
+from schema._fieldset import select
 from schema._model import (
     ROOT_DEFAULT_NAMES,
     Applied,
@@ -67,6 +68,7 @@ from schema._model import (
     TypeKind,
 )
 from schema._specs import (
+    FEDERATION_1_DIRECTIVES,
     FEDERATION_DIRECTIVE_SINCE,
     FEDERATION_DIRECTIVES,
     FEDERATION_SCALARS,
@@ -128,11 +130,20 @@ class _Links:
     def __init__(self, version: tuple[int, int], prefix: str) -> None:
         self.version = version
         self.prefix = prefix
+        self.fed1 = False
         self.directives: dict[str, str] = {}
         self.imported_scalars: dict[str, str] = {}
         for name in FEDERATION_DIRECTIVES:
             if self.available(name):
                 self.directives[f"{prefix}__{name}"] = name
+
+    @classmethod
+    def federation_1(cls) -> _Links:
+        """No federation @link: Federation 1, whose few directives go by their bare names."""
+        links = cls((2, 0), "federation")
+        links.fed1 = True
+        links.directives = {name: name for name in FEDERATION_1_DIRECTIVES}
+        return links
 
     def available(self, name: str) -> bool:
         return self.version >= FEDERATION_DIRECTIVE_SINCE.get(name, (2, 0))
@@ -189,16 +200,7 @@ def _read_links(subgraph: str, document: DocumentNode) -> _Links:
         and (_string(_args(directive).get("url")) or "").startswith(FEDERATION_URL_PREFIX)
     ]
     if not federation_links:
-        raise _Failed(
-            [
-                CompositionError(
-                    "FEDERATION_1_SUBGRAPH",
-                    "no @link to https://specs.apollo.dev/federation/v2.x: Federation 1 "
-                    "subgraphs are not supported, add `extend schema @link(...)`",
-                    subgraph,
-                )
-            ]
-        )
+        return _Links.federation_1()
     if len(federation_links) > 1:
         raise _Failed(
             [
@@ -415,10 +417,6 @@ def _description(node: Any) -> str | None:
     return description.value if description is not None else None
 
 
-def _bool(value: ValueNode | None, default: bool) -> bool:
-    return value.value if isinstance(value, BooleanValueNode) else default
-
-
 class _Builder:
     def __init__(self, subgraph: str, links: _Links) -> None:
         self.subgraph = subgraph
@@ -447,24 +445,30 @@ class _Builder:
         is_extension = isinstance(node, TypeExtensionNode)
         type_def = types.get(name)
         if type_def is None:
-            type_def = types[name] = TypeDef(name, kind, extension=is_extension)
-        elif not is_extension:
-            type_def.extension = False
+            type_def = types[name] = TypeDef(name, kind)
+        if not is_extension:
+            type_def.defined = True
         if type_def.description is None:
             type_def.description = _description(node)
         block_shareable = block_external = False
         for canonical, directive in self.federation(node.directives or ()):
             args = _args(directive)
             if canonical == "key":
+                resolvable = args.get("resolvable")
                 type_def.keys.append(
-                    Key(_string(args.get("fields")) or "", _bool(args.get("resolvable"), True))
+                    Key(
+                        _string(args.get("fields")) or "",
+                        resolvable.value if isinstance(resolvable, BooleanValueNode) else None,
+                        is_extension,
+                    )
                 )
             elif canonical == "shareable":
                 block_shareable = type_def.shareable = True
             elif canonical == "external":
-                block_external = type_def.external = True
+                # Federation 1 ignored @external on a type (Apollo's upgrade drops it).
+                block_external = type_def.external = not self.links.fed1
             elif canonical == "extends":
-                type_def.extension = True
+                type_def.extends = True
             elif canonical == "interfaceObject":
                 type_def.interface_object = True
         type_def.kept.extend(self.kept(node.directives or ()))
@@ -524,6 +528,18 @@ def _build_model(subgraph: str, url: str, document: DocumentNode, links: _Links)
             if locations <= _EXECUTABLE_LOCATIONS:
                 executable[definition.name.value] = print_ast(definition)
     # Every subgraph answers `_service` and `_entities`, so every one has a query root.
-    types.setdefault("Query", TypeDef("Query", "OBJECT"))
+    types.setdefault("Query", TypeDef("Query", "OBJECT", defined=True))
     roots = {op: name for op, name in ROOT_DEFAULT_NAMES.items() if name in types}
-    return SubgraphModel(subgraph, url, links.version, types, roots, executable)
+    model = SubgraphModel(subgraph, url, links.version, types, roots, executable, links.fed1)
+    _unmark_extension_key_externals(model)
+    return model
+
+
+def _unmark_extension_key_externals(model: SubgraphModel) -> None:
+    """Key fields marked @external on an `extend type` or an @extends type are not external:
+    federation 1 wrote them so, and Apollo's composition still reads them so in federation 2."""
+    for type_def in model.types.values():
+        for key in type_def.keys:
+            if key.of_extension or type_def.extends:
+                for selected in select(model, type_def.name, key.fields).fields:
+                    selected.field.external = False

@@ -129,8 +129,8 @@ def _join_type(join: JoinType) -> str:
         args.append(f"key: {_string(join.key)}")
     if join.extension:
         args.append("extension: true")
-    if not join.resolvable:
-        args.append("resolvable: false")
+    if join.resolvable_arg is not None:
+        args.append(f"resolvable: {'true' if join.resolvable_arg else 'false'}")
     if join.is_interface_object:
         args.append("isInterfaceObject: true")
     return f"@join__type({', '.join(args)})"

@@ -43,6 +43,9 @@ FEDERATION_DIRECTIVES: dict[str, str] = {
     "fromContext": "directive @NAME(field: PREFIX__ContextFieldValue) on ARGUMENT_DEFINITION",
 }
 
+# The directives of Federation 1, which a subgraph without a federation @link may use.
+FEDERATION_1_DIRECTIVES = ("key", "requires", "provides", "external", "tag", "extends")
+
 # The federation version that introduced each directive.
 FEDERATION_DIRECTIVE_SINCE: dict[str, tuple[int, int]] = {
     "composeDirective": (2, 1),

@@ -25,8 +25,12 @@ class JoinType:
     graph: str
     key: str | None = None
     extension: bool = False
-    resolvable: bool = True
+    resolvable_arg: bool | None = None  # as the @key wrote it, None when it did not say
     is_interface_object: bool = False
+
+    @property
+    def resolvable(self) -> bool:
+        return self.resolvable_arg is not False
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from schema._fieldset import Selection, parse_field_set, select
+from schema._fieldset import Selection, parse_field_set, select, used_fields
 from schema._model import Field, SubgraphModel, TypeDef, named_type
 from schema.errors import CompositionError
 
@@ -109,7 +109,19 @@ def _selection_errors(
     where = f'On field "{element}", for @{directive}(fields: "{fields}")'
     errors = [_error(model, code, element, f"{where}: {p}") for p in selection.problems]
     for selected in selection.fields:
-        if not selected.field.external and not selected.under_external:
+        if directive == "provides" and selected.field.args:
+            errors.append(
+                _error(
+                    model,
+                    "PROVIDES_FIELDS_HAS_ARGS",
+                    element,
+                    f"{where}: field {selected.parent}.{selected.field.name} cannot be included"
+                    " because it has arguments (fields with argument are not allowed in"
+                    " @provides)",
+                )
+            )
+        # Only leaves must be @external: a path to them may be the subgraph's own fields.
+        if selected.leaf and not selected.field.external and not selected.under_external:
             errors.append(
                 _error(
                     model,
@@ -177,27 +189,9 @@ def _provides(model: SubgraphModel) -> list[CompositionError]:
     return errors
 
 
-def _used_external_fields(model: SubgraphModel) -> set[tuple[str, str]]:
-    """(type, field) pairs some @key, @requires or @provides of this subgraph selects."""
-    used: set[tuple[str, str]] = set()
-    for type_def in model.types.values():
-        for key in type_def.keys:
-            used.update(
-                (s.parent, s.field.name) for s in select(model, type_def.name, key.fields).fields
-            )
-        for field in type_def.fields.values():
-            if field.requires is not None:
-                selection = select(model, type_def.name, field.requires)
-                used.update((s.parent, s.field.name) for s in selection.fields)
-            if field.provides is not None:
-                selection = select(model, named_type(field.type), field.provides)
-                used.update((s.parent, s.field.name) for s in selection.fields)
-    return used
-
-
 def _external(model: SubgraphModel) -> list[CompositionError]:
     errors: list[CompositionError] = []
-    used = _used_external_fields(model)
+    used = used_fields(model)
     for type_def, field in _fields(model):
         if not field.external:
             continue
@@ -213,10 +207,7 @@ def _external(model: SubgraphModel) -> list[CompositionError]:
                 )
             )
             continue
-        implements_it = any(
-            field.name in model.types[i].fields for i in type_def.interfaces if i in model.types
-        )
-        if (type_def.name, field.name) not in used and not implements_it:
+        if (type_def.name, field.name) not in used:
             errors.append(
                 _error(
                     model,

@@ -1,6 +1,6 @@
 """Compose subgraph SDLs into a Federation 2 supergraph: the public entry point.
 
-    subgraphs ─ _parse ─▶ models ─ _validate_subgraph ─▶ _merge ─▶ supergraph model
+    subgraphs ─ _parse ─▶ models ─ _fed1 ─ _validate_subgraph ─▶ _merge ─▶ supergraph model
                                                                         │
                            supergraph SDL ◀─ _print ◀─ _validate_supergraph
 
@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from schema._fed1 import upgrade as upgrade_federation_1
 from schema._merge import merge
 from schema._model import SubgraphModel
 from schema._parse import parse_subgraph
@@ -57,6 +58,7 @@ def compose(subgraphs: Sequence[Subgraph]) -> CompositionResult:
             errors.extend(parsed)
         else:
             models.append(parsed)
+    errors.extend(upgrade_federation_1(models))
     for model in models:
         errors.extend(validate_subgraph(model))
     if errors:

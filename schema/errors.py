@@ -1,8 +1,8 @@
 """Composition errors and hints: values naming the code, the subgraph and the element at fault.
 
 Codes are Apollo's where Apollo has one for the same rule, so a message from this composer can
-be looked up in Apollo's documentation; `FEDERATION_1_SUBGRAPH` and `INVALID_SUBGRAPH_NAME`-like
-additions of ours are listed in docs/composition.md.
+be looked up in Apollo's documentation; the few of ours (`NO_SUBGRAPHS`) are listed in
+docs/composition.md.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 
 import pytest
-from compose_testing import ApolloCompose, compose_ok, fixture_set, normalise
+from compose_testing import compose_ok, fixture_set
 
+from bench.apollo_composition import ApolloCompose, normalise
 from schema.sources import platform_subgraphs
 from schema.subgraphs import PLATFORM_SUBGRAPHS
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from compose_testing import ApolloCompose, error_codes, subgraph
+from compose_testing import error_codes, subgraph
 
+from bench.apollo_composition import ApolloCompose
 from schema.compose import Subgraph, compose
 
 
@@ -390,13 +391,6 @@ CASES = [
         ],
         "a",
         "T.x",
-    ),
-    Case(
-        "FEDERATION_1_SUBGRAPH",
-        [Subgraph("a", "http://a", "type Query { x: Int }")],
-        "a",
-        None,
-        apollo=False,
     ),
     Case(
         "INVALID_SUBGRAPH_NAME",

@@ -1,4 +1,4 @@
-// Compose subgraphs with @apollo/composition, for the cross-check test.
+// Compose subgraphs with @apollo/composition (bench/apollo_composition.py runs it).
 // stdin: [{name, url, sdl}]; stdout: {supergraph} or {errors: [{code, message}]}.
 const { composeServices } = require("@apollo/composition");
 const { parse } = require("graphql");
