@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from compose_testing import FIXTURES, ApolloCompose, fixture_set, normalise, subgraph
+from compose_testing import FIXTURES, fixture_set, subgraph
 
+from bench.apollo_composition import ApolloCompose, normalise
 from schema.compose import CompositionResult, Subgraph, compose
 
 SETS = FIXTURES / "satisfiability"
