@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from graphql import ValueNode, print_ast
 
 from schema._fieldset import key_fields, provided_fields, used_fields
-from schema._merge_directives import ACCESS_CONTROL, access_control_sources, merge_applied
+from schema._merge_directives import access_control_sources, merge_applied
 from schema._model import (
     ROOT_DEFAULT_NAMES,
     Argument,
@@ -33,7 +33,7 @@ from schema._model import (
     named_type,
     type_str,
 )
-from schema._specs import join_version
+from schema._specs import ACCESS_CONTROL, join_version
 from schema._supergraph import (
     Graph,
     JoinField,

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from graphql import IntValueNode, ListValueNode, StringValueNode, ValueNode, print_ast
 
 from schema._model import Applied, SubgraphModel
+from schema._specs import ACCESS_CONTROL
 
-ACCESS_CONTROL = frozenset({"authenticated", "requiresScopes", "policy"})
 _ORDER = (
     "inaccessible",
     "tag",
