@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from graphql import ValueNode, print_ast
 
 from schema._fieldset import key_fields, provided_fields, used_fields
-from schema._merge_directives import merge_applied
+from schema._merge_directives import access_control_sources, merge_applied
 from schema._model import (
     ROOT_DEFAULT_NAMES,
     Argument,
@@ -33,7 +33,7 @@ from schema._model import (
     named_type,
     type_str,
 )
-from schema._specs import join_version
+from schema._specs import ACCESS_CONTROL, join_version
 from schema._supergraph import (
     Graph,
     JoinField,
@@ -136,6 +136,7 @@ class _Merger:
         self.key_fields = {m.name: key_fields(m) for m in models}
         self.provided = {m.name: provided_fields(m) for m in models}
         self.directive_used = {m.name: used_fields(m) for m in models}
+        self.access_control = access_control_sources(models)
 
     # -- facts gathered before merging -----------------------------------------------------
 
@@ -247,7 +248,9 @@ class _Merger:
             kind,
             self._description(name, [(s.model.name, s.type_def.description) for s in sources]),
             join_types=self._join_types(sources),
-            directives=merge_applied([s.type_def.kept for s in sources]),
+            directives=merge_applied(
+                [s.type_def.kept for s in sources] + self.access_control.get(name, [])
+            ),
         )
         if kind in ("OBJECT", "INTERFACE"):
             self._merge_composite(merged, sources)
@@ -429,7 +432,9 @@ class _Merger:
             ),
             args=args,
             join_fields=self._join_fields(sources, field_sources, overrides, all_types_equal),
-            directives=merge_applied([fs.field.kept for fs in field_sources]),
+            directives=merge_applied(
+                [fs.field.kept for fs in field_sources] + self.access_control.get(element, [])
+            ),
         )
 
     def _check_sharing(
@@ -590,7 +595,9 @@ class _Merger:
         )
 
     def _add_interface_object_fields(self, types: dict[str, SuperType]) -> None:
-        """Fields an @interfaceObject adds to an interface belong to every implementation too."""
+        """Fields an @interfaceObject adds to an interface belong to every implementation too,
+        with the interface field's directives but for access control, which comes down from the
+        @interfaceObject fields only (not up from the other implementations)."""
         for interface in types.values():
             if not any(j.is_interface_object for j in interface.join_types):
                 continue
@@ -599,13 +606,15 @@ class _Merger:
                     continue
                 for name, field in interface.fields.items():
                     if name not in implementation.fields:
+                        kept = [d for d in field.directives if d.name not in ACCESS_CONTROL]
+                        access = self.access_control.get(f"{implementation.name}.{name}", [])
                         implementation.fields[name] = SuperField(
                             name,
                             field.type,
                             field.description,
                             list(field.args),
                             join_fields=[JoinField(None)],
-                            directives=list(field.directives),
+                            directives=merge_applied([kept, *access]),
                         )
 
     # -- input objects, enums, directives --------------------------------------------------

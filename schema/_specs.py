@@ -180,6 +180,9 @@ KEPT_SPECS: dict[str, KeptSpec] = {
     ),
 }
 
+# The access-control directives: composition copies them from implementations to interfaces.
+ACCESS_CONTROL = frozenset({"authenticated", "requiresScopes", "policy"})
+
 # Kept directive -> the spec that defines it, in the order Apollo prints the spec links.
 KEPT_DIRECTIVE_SPEC: dict[str, str] = {
     name: spec for spec, kept in KEPT_SPECS.items() for name in kept.directives

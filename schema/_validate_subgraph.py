@@ -1,5 +1,6 @@
 """Rules one subgraph must follow on its own: its @key, @requires, @provides, @external,
-@override and @interfaceObject make sense against its own types.
+@override and @interfaceObject make sense against its own types, and its access control
+(@authenticated, @requiresScopes, @policy) is on object types and fields, not on interfaces.
 
 Each rule is a function `(model) -> errors`; `validate_subgraph` runs them all.
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 from schema._fieldset import Selection, parse_field_set, select, used_fields
 from schema._model import Field, SubgraphModel, TypeDef, named_type
+from schema._specs import ACCESS_CONTROL
 from schema.errors import CompositionError
 
 _LABEL = re.compile(r"^(percent\((\d{1,2}(\.\d+)?|100(\.0+)?)\)|[a-zA-Z][a-zA-Z0-9_\-:./]*)$")
@@ -285,6 +287,40 @@ def _interface_object(model: SubgraphModel) -> list[CompositionError]:
     ]
 
 
+def _access_control_on_interfaces(model: SubgraphModel) -> list[CompositionError]:
+    """An interface's requirements are its implementations' (composition copies them up), so
+    writing one on an interface, an interface field or an @interfaceObject is refused."""
+    errors: list[CompositionError] = []
+    for type_def in model.types.values():
+        if type_def.kind == "INTERFACE" or type_def.interface_object:
+            kind = "interface object" if type_def.interface_object else "interface"
+            errors.extend(
+                _access_control_error(model, applied.name, kind, type_def.name)
+                for applied in type_def.kept
+                if applied.name in ACCESS_CONTROL
+            )
+        if type_def.kind == "INTERFACE":
+            errors.extend(
+                _access_control_error(model, applied.name, "field", f"{type_def.name}.{field.name}")
+                for field in type_def.fields.values()
+                for applied in field.kept
+                if applied.name in ACCESS_CONTROL
+            )
+    return errors
+
+
+def _access_control_error(
+    model: SubgraphModel, directive: str, kind: str, element: str
+) -> CompositionError:
+    return _error(
+        model,
+        "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+        element,
+        f'Invalid use of @{directive} on {kind} "{element}": @{directive} cannot be applied on'
+        " interfaces, interface fields and interface objects",
+    )
+
+
 _RULES: tuple[Callable[[SubgraphModel], list[CompositionError]], ...] = (
     _keys,
     _interface_keys,
@@ -293,4 +329,5 @@ _RULES: tuple[Callable[[SubgraphModel], list[CompositionError]], ...] = (
     _external,
     _override,
     _interface_object,
+    _access_control_on_interfaces,
 )

@@ -393,6 +393,23 @@ CASES = [
         "T.x",
     ),
     Case(
+        "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+        [
+            subgraph(
+                "a",
+                'type Query { i: I } interface I @key(fields: "id") { id: ID! }'
+                ' type A implements I @key(fields: "id") { id: ID! }',
+            ),
+            subgraph(
+                "b",
+                'type Query { x: Int } type I @key(fields: "id") @interfaceObject'
+                " @authenticated { id: ID! }",
+            ),
+        ],
+        "b",
+        "I",
+    ),
+    Case(
         "INVALID_SUBGRAPH_NAME",
         [subgraph("a", "type Query { x: Int }"), subgraph("a", "type Query { y: Int }")],
         "a",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from compose_testing import compose_ok, fixture_set, subgraph
 
 from schema.compose import compose
@@ -104,6 +106,106 @@ def test_security_directives_merge_as_a_conjunction() -> None:
     )
     assert '@requiresScopes(scopes: [["a", "c"], ["b", "c"]])' in sdl
     assert '@link(url: "https://specs.apollo.dev/requiresScopes/v0.1", for: SECURITY)' in sdl
+
+
+def test_differing_requirements_are_sorted_and_multiplied_as_apollo_prints_them() -> None:
+    sdl = compose_ok(
+        [
+            subgraph(
+                "a",
+                'type Query { t: T } type T @key(fields: "id")'
+                ' @requiresScopes(scopes: [["z"], ["m"]]) { id: ID! }',
+            ),
+            subgraph(
+                "b",
+                'type T @key(fields: "id")'
+                ' @requiresScopes(scopes: [["b"], ["a", "c"]]) { id: ID! }',
+            ),
+        ]
+    )
+    # Shortest ANDs first, each sorted; ORs in the order of the sorted factors' product.
+    assert (
+        '@requiresScopes(scopes: [["b", "m"], ["b", "z"], ["a", "c", "m"], ["a", "c", "z"]])'
+        in (_type(sdl, "type T"))
+    )
+
+
+def _type(sdl: str, start: str) -> str:
+    """The printed definition of a type, `start` being e.g. "type A" or "interface I"."""
+    found = re.search(rf"^{start}\b.*?^}}$", sdl, re.MULTILINE | re.DOTALL)
+    assert found is not None, start
+    return found.group(0)
+
+
+def test_access_control_goes_up_from_implementations_to_their_interfaces() -> None:
+    sdl = compose_ok(
+        [
+            subgraph(
+                "a",
+                """
+                type Query { i: [I] }
+                interface I { id: ID! f: Int g: Int }
+                type A implements I @key(fields: "id") @requiresScopes(scopes: [["z"], ["a"]]) {
+                  id: ID! f: Int @policy(policies: [["p"]]) g: Int
+                }
+                type B implements I @key(fields: "id") @authenticated {
+                  id: ID! f: Int @policy(policies: [["q", "p"]]) g: Int
+                }
+                """,
+            ),
+            # B implements I only in subgraph a: its requirements here still reach I.
+            subgraph(
+                "b", 'type B @key(fields: "id") @requiresScopes(scopes: [["c"], ["b"]]) { id: ID! }'
+            ),
+        ]
+    )
+    interface = _type(sdl, "interface I")
+    assert "@authenticated" in interface
+    assert '@requiresScopes(scopes: [["a", "b"], ["a", "c"], ["b", "z"], ["c", "z"]])' in interface
+    assert _line(interface, "f:") == 'f: Int @policy(policies: [["p", "q"]])'
+    # A type's own requirement guards the type, not the interface's fields.
+    assert _line(interface, "g:") == "g: Int"
+
+
+def test_interface_object_field_requirements_come_down_to_implementations() -> None:
+    sdl = compose_ok(
+        [
+            subgraph(
+                "a",
+                """
+                type Query { i: [I] }
+                interface I @key(fields: "id") { id: ID! }
+                interface J { id: ID! more: Int }
+                type A implements I & J @key(fields: "id") {
+                  id: ID! more: Int @shareable @requiresScopes(scopes: [["a"]])
+                }
+                type B implements I @key(fields: "id") { id: ID! more: Int @shareable }
+                type C implements I @key(fields: "id") { id: ID! }
+                """,
+            ),
+            subgraph(
+                "b",
+                """
+                type Query { x: Int }
+                type I @key(fields: "id") @interfaceObject {
+                  id: ID! more: Int @shareable @requiresScopes(scopes: [["io"]])
+                  paid: Int @authenticated
+                }
+                """,
+            ),
+        ]
+    )
+    more = {name: _line(_type(sdl, name), "more:") for name in ("type A", "type B", "type C")}
+    assert more["type A"] == 'more: Int @requiresScopes(scopes: [["a", "io"]])'
+    assert more["type B"] == 'more: Int @requiresScopes(scopes: [["io"]])'
+    # C has the field only through the @interfaceObject: A's requirement does not come along.
+    assert more["type C"] == 'more: Int @join__field @requiresScopes(scopes: [["io"]])'
+    # Up from A (and from the @interfaceObject through A) to both interfaces.
+    assert '@requiresScopes(scopes: [["a", "io"]])' in _line(_type(sdl, "interface I"), "more:")
+    assert _line(_type(sdl, "interface J"), "more:") == (
+        'more: Int @requiresScopes(scopes: [["a", "io"]])'
+    )
+    assert _line(_type(sdl, "type C"), "paid:") == "paid: Int @join__field @authenticated"
 
 
 def test_join_version_follows_the_highest_federation_version() -> None:
