@@ -316,8 +316,8 @@ def _access_control_error(
         model,
         "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
         element,
-        f'Invalid use of @{directive} on {kind} "{element}": @{directive} cannot be applied on'
-        " interfaces, interface fields and interface objects",
+        f'@{directive} on {kind} "{element}": access control belongs on object types and their'
+        " fields; composition gives an interface the requirements of what implements it",
     )
 
 
