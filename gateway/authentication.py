@@ -1,7 +1,9 @@
 """Stage 0: who is asking. Turns a request's credentials into a `Caller` before anything else.
 
     Authorization: Bearer <JWT>  ─▶ verify (signature, alg allow-list, typ, iss, aud, exp, nbf)
-                                 ─▶ not revoked (jti, consent, mandate: see revocation.py)
+      or DPoP <JWT> + DPoP proof ─▶ not revoked (jti, consent, mandate: see revocation.py)
+                                 ─▶ sender constraint: a token bound to a key (`cnf.jkt`)
+                                    only as DPoP, with a valid proof by that key (dpop.py)
     no credentials               ─▶ the anonymous caller, in every profile
     development only: the development identity header ─▶ a token fetched for that person from
                                  the issuer's development endpoint, then verified as above
@@ -28,7 +30,19 @@ import orjson
 from joserfc import jwt
 from joserfc.errors import JoseError
 
+from gateway.dpop import (
+    DpopError,
+    DpopUnavailable,
+    DpopVerifier,
+    MemoryReplayCache,
+    Nonces,
+    Presented,
+    RedisReplayCache,
+    ReplayCache,
+    SenderConstraint,
+)
 from gateway.jwks import KeySetUnavailable, RemoteKeySet, UnknownKey, discovered_jwks_uri
+from gateway.redis_link import RedisLink
 from gateway.revocation import (
     PollingRevocationFeed,
     RedisRevocationFeed,
@@ -65,7 +79,25 @@ ANONYMOUS = Caller()
 
 
 class InvalidToken(Exception):
-    """The token was refused; the message says which check failed (RFC 6750 invalid_token)."""
+    """The token was refused; the message says which check failed (RFC 6750 invalid_token).
+
+    `challenge` holds what the WWW-Authenticate challenge says besides the description: its
+    scheme, the error code and parameters such as DPoP's `algs`; `headers` what else the
+    refusal carries (a DPoP-Nonce)."""
+
+    def __init__(
+        self,
+        message: str,
+        scheme: str = "Bearer",
+        error: str = "invalid_token",
+        parameters: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.scheme = scheme
+        self.error = error
+        self.parameters = dict(parameters or {})
+        self.headers = dict(headers or {})
 
 
 class AuthenticationUnavailable(Exception):
@@ -200,6 +232,8 @@ class Authenticator:
             self.dev_header = settings.dev_identity_header.lower()
         self._dev_tokens: dict[str, tuple[str, float]] = {}
         self._session: aiohttp.ClientSession | None = None
+        self.dpop_link: RedisLink | None = None
+        self.sender_constraint = self._sender_constraint()
 
     async def start(self) -> None:
         settings = self.settings
@@ -225,7 +259,28 @@ class Authenticator:
                 # Not fatal: the issuer may start later; tokens get 503 until its keys arrive.
                 _log.warning("the issuer's keys are not available yet: %s", error)
 
+    def _sender_constraint(self) -> SenderConstraint:
+        settings = self.settings
+        replay: ReplayCache = MemoryReplayCache()
+        if settings.dpop_redis_url is not None:
+            self.dpop_link = RedisLink(settings.dpop_redis_url, "DPoP replay cache")
+            replay = RedisReplayCache(self.dpop_link, settings.dpop_redis_prefix)
+        nonces = None
+        if settings.dpop_nonce:
+            nonces = Nonces(
+                settings.dpop_nonce_lifetime, self.dpop_link, settings.dpop_redis_prefix
+            )
+        verifier = DpopVerifier(
+            settings.dpop_algorithms,
+            iat_window=settings.dpop_iat_window,
+            iat_leeway=settings.dpop_iat_leeway,
+            replay=replay,
+            nonces=nonces,
+        )
+        return SenderConstraint(verifier)
+
     async def close(self) -> None:
+        await self.sender_constraint.close()
         for feed in self.feeds:
             await feed.stop()
         if self.verifier is not None:
@@ -233,18 +288,43 @@ class Authenticator:
         if self._session is not None:
             await self._session.close()
 
-    async def authenticate(self, headers: Mapping[str, str]) -> Caller:
+    async def authenticate(
+        self, headers: Mapping[str, str], presented: Presented | None = None
+    ) -> Caller:
+        """`presented` is what the request brings for DPoP (its method, URL and proofs)."""
         authorization = headers.get("authorization")
         if authorization is not None:
             scheme, _, token = authorization.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise InvalidToken("the Authorization header is not 'Bearer <token>'")
-            return await self._caller(token.strip())
+            scheme, token = scheme.lower(), token.strip()
+            if scheme not in ("bearer", "dpop") or not token:
+                raise InvalidToken(
+                    "the Authorization header is not 'Bearer <token>' or 'DPoP <token>'"
+                )
+            if scheme == "bearer":
+                caller = await self._caller(token)
+            else:
+                try:
+                    caller = await self._caller(token)
+                except InvalidToken as error:
+                    raise self._dpop_refusal(str(error), "invalid_token") from None
+            assert caller.claims is not None
+            try:
+                await self.sender_constraint.check(caller.claims, scheme, token, presented)
+            except DpopError as error:
+                raise self._dpop_refusal(str(error), error.error, error.nonce) from None
+            except DpopUnavailable as error:
+                raise AuthenticationUnavailable(str(error)) from None
+            return caller
         if self.dev_header is not None:
             person = headers.get(self.dev_header, "").strip()
             if person:
                 return await self._caller(await self._dev_token(person))
         return ANONYMOUS
+
+    def _dpop_refusal(self, message: str, error: str, nonce: str | None = None) -> InvalidToken:
+        """RFC 9449 §7.1: the challenge names the DPoP scheme and the algorithms accepted."""
+        algs = {"algs": " ".join(self.settings.dpop_algorithms)}
+        return InvalidToken(message, "DPoP", error, algs, {"DPoP-Nonce": nonce} if nonce else None)
 
     async def _caller(self, token: str) -> Caller:
         if self.verifier is None:

@@ -68,6 +68,8 @@ def cors_middleware(settings: GatewaySettings) -> list[Middleware]:
             allow_methods=("GET", "POST"),
             allow_headers=tuple(allowed),
             allow_credentials=settings.cors_allow_credentials,
+            # A browser DPoP client retries with the nonce a refusal names (RFC 9449 §8).
+            expose_headers=("dpop-nonce", "www-authenticate"),
             max_age=_PREFLIGHT_MAX_AGE,
         )
     ]

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from gateway import tracing
 from gateway.authentication import AuthenticationUnavailable, InvalidToken
 from gateway.cross_origin import CSRF_MESSAGE, cors_middleware, preflighted
+from gateway.dpop import Presented
 from gateway.errors import (
     AUTHENTICATION_UNAVAILABLE,
     BAD_REQUEST,
@@ -108,7 +109,11 @@ async def _health(request: Request) -> Response:
 def _ready(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:
     """200 when every dependency this configuration needs is in reach, else 503 naming which."""
     apq = gateway.persisted.apq
-    stores = {"rate_limits": gateway.rate_limits.redis, "apq": apq.redis if apq else None}
+    stores = {
+        "rate_limits": gateway.rate_limits.redis,
+        "apq": apq.redis if apq else None,
+        "dpop": gateway.authenticator.dpop_link,
+    }
 
     async def ready(request: Request) -> Response:
         report = await readiness(gateway.authenticator, stores)
@@ -172,7 +177,9 @@ class _GraphQLEndpoint:
         if limited is not None:
             return _rate_limited(limited, media_type)
         try:
-            caller = await self.gateway.authenticator.authenticate(request.headers)
+            caller = await self.gateway.authenticator.authenticate(
+                request.headers, self._presented(request)
+            )
         except InvalidToken as error:
             # The message may quote the token's header (its alg, its kid).
             message = self.gateway.exposure.truncate(str(error))
@@ -180,9 +187,14 @@ class _GraphQLEndpoint:
             # A header is Latin-1 at most, and a kid may be anything.
             description = message.encode("ascii", "replace").decode()
             description = description.replace("\\", "").replace('"', "'")
-            challenge = f'Bearer error="invalid_token", error_description="{description}"'
+            challenge = f'{error.scheme} error="{error.error}", error_description="{description}"'
+            challenge += "".join(f', {name}="{value}"' for name, value in error.parameters.items())
             return _refuse(
-                message, UNAUTHENTICATED, 401, media_type, {"www-authenticate": challenge}
+                message,
+                UNAUTHENTICATED,
+                401,
+                media_type,
+                {"www-authenticate": challenge, **error.headers},
             )
         except AuthenticationUnavailable as error:
             _log.warning("refusing a token: %s", error)
@@ -249,6 +261,13 @@ class _GraphQLEndpoint:
             _log.exception("unexpected error while serving a GraphQL request")
             return _refuse("Internal gateway error.", INTERNAL_SERVER_ERROR, 500, media_type)
         return _respond(result, 200, media_type)
+
+    def _presented(self, request: Request) -> Presented:
+        """The method and URL a DPoP proof must name: the URL as clients address the gateway
+        (GATEWAY_PUBLIC_URL behind a proxy), else as this request reached it."""
+        public = self.settings.public_url
+        url = public.rstrip("/") + request.url.path if public else str(request.url)
+        return Presented(request.method, url, tuple(request.headers.getlist("dpop")))
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from joserfc.jws import JWSRegistry
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
@@ -104,6 +105,23 @@ class GatewaySettings(BaseSettings):
     # With an issuer and no feed the gateway would honour revoked tokens: it refuses to start
     # unless this is explicitly false.
     revocation_required: bool = True
+
+    # -- DPoP-bound access tokens (gateway/dpop.py), checked in authentication
+    # Proof algorithms accepted (asymmetric only).
+    dpop_algorithms: list[str] = ["ES256", "PS256", "EdDSA"]
+    # A proof's iat may be this many seconds old, and this many ahead of our clock.
+    dpop_iat_window: float = Field(default=60.0, gt=0, le=3600)
+    dpop_iat_leeway: float = Field(default=5.0, ge=0, le=300)
+    # The replay cache of proof jti values, shared by every replica; unset: this process's
+    # memory (one replica only).
+    dpop_redis_url: str | None = None
+    dpop_redis_prefix: str = Field(default="gateway:dpop:", min_length=1)
+    # Require the server's nonce in every proof (RFC 9449 §8), renewed every `lifetime` s.
+    dpop_nonce: bool = False
+    dpop_nonce_lifetime: float = Field(default=300.0, ge=10, le=86_400)
+    # The gateway's URL as clients address it (scheme://host[:port][/prefix]), which a proof's
+    # htu must name; behind a proxy the request's own URL differs. Unset: the request's URL.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 
     # -- the identity token signed for subgraphs (gateway/identity.py)
     identity_issuer: str = "urn:citizen-account:gateway"
@@ -255,7 +273,7 @@ class GatewaySettings(BaseSettings):
                 setattr(self, name, not development)
         return self
 
-    @field_validator("token_algorithms")
+    @field_validator("token_algorithms", "dpop_algorithms")
     @classmethod
     def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
         # A symmetric algorithm would let anyone holding the issuer's public key sign tokens.
@@ -317,6 +335,8 @@ def check_settings(settings: GatewaySettings) -> None:
         )
     if settings.dev_token_url is not None and settings.issuer is None:
         raise ConfigurationError("GATEWAY_DEV_TOKEN_URL: needs GATEWAY_ISSUER to verify its tokens")
+    if unknown := sorted(set(settings.dpop_algorithms) - set(JWSRegistry.algorithms)):
+        raise ConfigurationError(f"GATEWAY_DPOP_ALGORITHMS: unknown algorithms {unknown}")
     if "*" in settings.cors_origins and settings.cors_allow_credentials:
         # Browsers refuse credentials with `*`; echoing any origin instead would hand every
         # site the caller's cookies.
