@@ -3,6 +3,7 @@ replay cache in memory and in the real Redis, server nonces, and the sender-cons
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
@@ -129,7 +130,11 @@ def _refusals() -> list[tuple[str, Presented, dict[str, Any], str]]:
             _presented(
                 str(
                     jws.serialize_compact(
-                        {"typ": "dpop+jwt", "alg": "PS256", "jwk": small_rsa.as_dict(private=False)},
+                        {
+                            "typ": "dpop+jwt",
+                            "alg": "PS256",
+                            "jwk": small_rsa.as_dict(private=False),
+                        },
                         b"{}",
                         small_rsa,
                         algorithms=["PS256"],
@@ -227,7 +232,7 @@ async def test_the_memory_cache_forgets_a_jti_once_its_proof_could_no_longer_pas
     cache = MemoryReplayCache()
     assert await cache.first_use("a", 0.05)
     assert not await cache.first_use("a", 0.05)
-    time.sleep(0.06)
+    await asyncio.sleep(0.06)
     assert await cache.first_use("b", 0.05)
     assert await cache.first_use("a", 0.05), "expired keys are purged"
 
