@@ -33,6 +33,8 @@ from auth.clients import (
 )
 from auth.context import AuthContext, open_context
 from auth.development import development_token
+from auth.dpop import ProtectedResource
+from auth.dpop import discovery_metadata as dpop_metadata
 from auth.eid import OidcIdentityProvider, check_eid_settings
 from auth.grants import user_claims
 from auth.identity import IdentityProvider, TestIdentityProvider
@@ -44,7 +46,6 @@ from auth.sessions import COOKIE, Authentication
 from auth.settings import AuthSettings
 from auth.subgraph import SUBGRAPH_NAME, consent_graphql
 from auth.token_exchange import ACCESS_TOKEN_TYPE, PERSONAL_ID_TYPE
-from auth.tokens import InvalidAccessToken
 from subgraphs.common.identity import gateway_verifier
 from subgraphs.common.settings import GatewayTrust, load_gateway_trust
 
@@ -137,7 +138,8 @@ class Handlers:
         return JSONResponse({"status": "ok"})
 
     async def configuration(self, request: Request) -> Response:
-        return JSONResponse(discovery(self.ctx.settings.issuer))
+        settings = self.ctx.settings
+        return JSONResponse({**discovery(settings.issuer), **dpop_metadata(settings)})
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse(self.ctx.keys.jwks(), headers={"Cache-Control": "max-age=60"})
@@ -152,17 +154,9 @@ class Handlers:
         return await self.server.endpoint_response("introspection", request)
 
     async def userinfo(self, request: Request) -> Response:
-        header = request.headers.get("authorization", "")
-        challenge = 'Bearer error="invalid_token"'
-        if not header.lower().startswith("bearer "):
-            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        try:
-            claims, _ = await self.ctx.verifier.verify(header[7:].strip())
-        except InvalidAccessToken as error:
-            return Response(
-                status_code=401,
-                headers={"WWW-Authenticate": f'{challenge}, error_description="{error}"'},
-            )
+        claims = await ProtectedResource(self.ctx).claims(request)
+        if isinstance(claims, Response):
+            return claims
         scope = str(claims.get("scope", ""))
         if "openid" not in scope.split():
             return Response(

@@ -45,6 +45,9 @@ class ClientMetadata(BaseModel):
     # OpenID Connect RP-Initiated Logout 1.0: where `/logout` may send the browser back to
     # (compared exactly, like redirect URIs).
     post_logout_redirect_uris: list[str] = []
+    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof, so that
+    # every access token it gets is bound to its key.
+    dpop_bound_access_tokens: bool = False
 
     @field_validator("redirect_uris", "post_logout_redirect_uris")
     @classmethod

@@ -28,6 +28,7 @@ class AuthorizationCode:
     acr: str
     amr: tuple[str, ...]
     auth_time: int
+    dpop_jkt: str | None = None
 
     # authlib's AuthorizationCodeMixin (and the OIDC additions), by duck typing
     def get_redirect_uri(self) -> str:
@@ -74,6 +75,7 @@ class CodeStore:
                     acr=record.acr,
                     amr=json.dumps(list(record.amr)),
                     auth_time=record.auth_time,
+                    dpop_jkt=record.dpop_jkt,
                     created_at=now,
                     expires_at=now + self.ttl,
                 )
@@ -115,6 +117,7 @@ class CodeStore:
             acr=row.acr,
             amr=tuple(json.loads(row.amr)),
             auth_time=row.auth_time,
+            dpop_jkt=row.dpop_jkt,
         )
 
     async def nonce_used(self, client_id: str, nonce: str) -> bool:

@@ -12,6 +12,7 @@ from auth.clients import ClientRegistry, read_clients_file
 from auth.codes import CodeStore
 from auth.consents import ConsentStore
 from auth.db import open_database
+from auth.dpop import make_verifier
 from auth.keys import KeyStore
 from auth.mandates import MandateStore
 from auth.population import (
@@ -23,6 +24,7 @@ from auth.revocation import RevocationPublisher
 from auth.sessions import SessionStore
 from auth.settings import AuthSettings
 from auth.tokens import AccessTokenVerifier, TokenStore
+from gateway.dpop import DpopVerifier
 
 
 @dataclass
@@ -41,8 +43,10 @@ class AuthContext:
     publisher: RevocationPublisher
     verifier: AccessTokenVerifier
     admin_token: str
+    dpop: DpopVerifier
 
     async def close(self) -> None:
+        await self.dpop.replay.close()
         await self.register.close()
         await self.publisher.close()
         await self.engine.dispose()
@@ -106,4 +110,5 @@ async def open_context(
         publisher=publisher,
         verifier=AccessTokenVerifier(keys, settings.issuer, settings.audience, tokens),
         admin_token=_admin_token(settings),
+        dpop=make_verifier(settings),
     )

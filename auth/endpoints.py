@@ -78,4 +78,8 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
             payload["mandate_id"] = token.mandate_id
         if token.actor:
             payload["act"] = {"sub": token.actor}
+        if token.dpop_jkt and not token.is_refresh:
+            # RFC 9449 §6.2: a resource server introspecting learns the key to check.
+            payload["token_type"] = "DPoP"
+            payload["cnf"] = {"jkt": token.dpop_jkt}
         return payload

@@ -20,6 +20,7 @@ from auth.authority import ACCOUNT_SCOPE, authority_claims
 from auth.bridge import wait_for
 from auth.codes import AuthorizationCode
 from auth.context import AuthContext
+from auth.dpop import require_binding
 from auth.keys import ALGORITHM
 from auth.tokens import Grantee, hash_token
 
@@ -127,6 +128,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             acr=user.acr,
             amr=user.amr,
             auth_time=user.auth_time,
+            dpop_jkt=data.get("dpop_jkt"),
         )
         wait_for(_ctx(self).codes.save(code, record))
 
@@ -143,6 +145,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Grantee | None:
         ctx = _ctx(self)
+        require_binding(authorization_code.dpop_jkt, self.request.dpop_jkt, "The code")
         details: tuple[dict[str, Any], ...] = ()
         not_after = None
         refreshable = True
@@ -178,6 +181,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             return None
         if record.revoked_at is not None or record.is_expired():
             return None
+        if client.is_public:
+            # Checked before rotation: a thief without the key does not use the token up.
+            require_binding(record.dpop_jkt, self.request.dpop_jkt, "The refresh token")
         if not wait_for(ctx.tokens.mark_rotated(record)):
             # A rotated refresh token came back: whoever holds the family may be an
             # attacker, so the whole family is revoked (RFC 9700 §4.14.2).
@@ -250,6 +256,8 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
             claims["delegation"] = user.delegation
         if user.mandate_id:
             claims["mandate_id"] = user.mandate_id
+        if user.extra.get("dpop_jkt"):
+            claims["cnf"] = {"jkt": user.extra["dpop_jkt"]}
         return claims
 
     def _get_expires_in(self, client: Any, grant_type: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select, text
 
 from auth import tables
 
@@ -20,8 +20,17 @@ def _initial(connection: Connection) -> None:
             table.create(connection)
 
 
+def _dpop_bindings(connection: Connection) -> None:
+    # A database made by `_initial` from today's tables has the columns already.
+    for table in (tables.authorization_codes, tables.tokens):
+        present = {column["name"] for column in inspect(connection).get_columns(table.name)}
+        if "dpop_jkt" not in present:
+            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN dpop_jkt VARCHAR(64)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _initial),
+    (2, "DPoP key bindings of codes and tokens", _dpop_bindings),
 ]
 
 

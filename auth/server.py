@@ -4,8 +4,10 @@ Starlette adapter that feeds it requests and turns its answers into responses.""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +21,7 @@ from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.bridge import run_authlib, wait_for
 from auth.context import AuthContext
+from auth.dpop import require_proof, token_endpoint_refusal, token_request_key
 from auth.endpoints import TokenIntrospection, TokenRevocation
 from auth.grants import (
     AccessTokenGenerator,
@@ -30,6 +33,7 @@ from auth.grants import (
 )
 from auth.token_exchange import TokenExchangeGrant
 from auth.tokens import Grantee
+from gateway.dpop import DpopError, DpopUnavailable
 
 SCOPES_SUPPORTED = ["openid", *(f"{c}:read" for c in CATEGORIES), ACCOUNT_SCOPE]
 
@@ -70,6 +74,8 @@ class OAuthRequest(OAuth2Request):  # type: ignore[misc]
         self._form = dict(form)
         self.payload = _Payload(query + form)
         self.citizen_data: list[Any] = []
+        # The key a DPoP proof on this (token) request proved (auth/dpop.py).
+        self.dpop_jkt: str | None = None
 
     @property
     def args(self) -> dict[str, str]:
@@ -125,6 +131,8 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
         self.register_grant(TokenExchangeGrant)
         self.register_endpoint(TokenRevocation(self))
         self.register_endpoint(TokenIntrospection(self))
+        # The token request being answered in this worker thread, for generate_token.
+        self._answering = threading.local()
 
     # -- what authlib asks of a framework integration
 
@@ -147,6 +155,13 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
 
     # -- tokens
 
+    def create_token_response(self, request: OAuthRequest) -> Any:
+        self._answering.request = request
+        try:
+            return super().create_token_response(request)
+        finally:
+            self._answering.request = None
+
     def generate_token(
         self,
         grant_type: str,
@@ -158,9 +173,16 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
     ) -> dict[str, Any]:
         if user is not None and not user.extra.get("refreshable", False):
             include_refresh_token = False
+        answering: OAuthRequest | None = getattr(self._answering, "request", None)
+        jkt = answering.dpop_jkt if answering is not None else None
+        require_proof(client, jkt)
+        if user is not None and jkt:
+            user = replace(user, extra={**user.extra, "dpop_jkt": jkt})
         token: dict[str, Any] = super().generate_token(
             grant_type, client, user, scope, expires_in, include_refresh_token
         )
+        if jkt:
+            token["token_type"] = "DPoP"
         if user is not None and user.authorization_details:
             token["authorization_details"] = list(user.authorization_details)
         return token
@@ -183,6 +205,7 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
                 expires_at=claims["exp"],
                 refresh_token=token.get("refresh_token"),
                 refresh_expires_at=refresh_expires_at,
+                dpop_jkt=request.dpop_jkt,
             )
         )
 
@@ -190,6 +213,12 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
 
     async def token_response(self, request: Request) -> Response:
         oauth = await oauth_request(request, self.ctx.settings.issuer)
+        try:
+            oauth.dpop_jkt = await token_request_key(
+                self.ctx.dpop, self.ctx.settings.issuer, request
+            )
+        except (DpopError, DpopUnavailable) as error:
+            return token_endpoint_refusal(error)
         return to_response(await run_authlib(self.create_token_response, oauth))
 
     async def endpoint_response(self, name: str, request: Request) -> Response:

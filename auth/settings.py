@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from joserfc.jws import JWSRegistry
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.dpop import DEFAULT_ALGORITHMS
 
 
 class AuthSettings(BaseSettings):
@@ -49,6 +52,9 @@ class AuthSettings(BaseSettings):
     eid_scope: str = "openid"
     eid_algorithms: list[str] = ["RS256", "PS256", "ES256"]
 
+    # DPoP proof algorithms accepted at the token and userinfo endpoints (RFC 9449).
+    dpop_algorithms: list[str] = list(DEFAULT_ALGORITHMS)
+
     clients_file: Path | None = None
     # Initial access token for RFC 7591 registration; in development one is generated.
     admin_token: str = ""
@@ -61,13 +67,20 @@ class AuthSettings(BaseSettings):
     key_rotation_days: float = 30.0
     max_consent_days: int = 365
 
-    @field_validator("eid_algorithms")
+    @field_validator("eid_algorithms", "dpop_algorithms")
     @classmethod
     def _asymmetric_only(cls, values: list[str]) -> list[str]:
         # With HS* anyone holding the client secret could sign an ID token; `none` signs nothing.
         refused = [v for v in values if v.lower() == "none" or v.upper().startswith("HS")]
         if refused or not values:
             raise ValueError(f"only asymmetric algorithms are accepted, not {refused}")
+        return values
+
+    @field_validator("dpop_algorithms")
+    @classmethod
+    def _known(cls, values: list[str]) -> list[str]:
+        if unknown := sorted(set(values) - set(JWSRegistry.algorithms)):
+            raise ValueError(f"unknown algorithms {unknown}")
         return values
 
     @property

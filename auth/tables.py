@@ -77,6 +77,8 @@ authorization_codes = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger),
+    # RFC 9449 §10: the DPoP key the authorization request bound the code to.
+    Column("dpop_jkt", String(64)),
 )
 
 tokens = Table(
@@ -100,6 +102,9 @@ tokens = Table(
     Column("revoked_at", BigInteger),
     # Set when a refresh token was exchanged for a new one (rotation).
     Column("rotated_at", BigInteger),
+    # The DPoP key (RFC 7638 thumbprint) the access token is bound to; a public client's
+    # refresh token is bound to it too.
+    Column("dpop_jkt", String(64)),
     Index("ix_tokens_consent", "consent_id"),
     Index("ix_tokens_mandate", "mandate_id"),
     Index("ix_tokens_code", "code_hash"),

@@ -35,6 +35,7 @@ from auth.authorization_details import CATEGORIES
 from auth.bridge import wait_for
 from auth.clients import TOKEN_EXCHANGE
 from auth.context import AuthContext
+from auth.dpop import bound_key, require_binding
 from auth.grants import CLIENT_AUTH_METHODS
 from auth.guardianship import find_guardianship, majority_date
 from auth.population import PopulationRegisterError
@@ -101,6 +102,7 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
             raise InvalidRequestError("The actor_token was issued to another client.")
         if "act" in actor_claims:
             raise InvalidRequestError("A delegated token cannot be delegated again.")
+        require_binding(bound_key(actor_claims), self.request.dpop_jkt, "The actor_token")
         delegate = str(actor_claims["sub"])
         principal = form["subject_token"]
 

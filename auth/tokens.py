@@ -69,6 +69,7 @@ class TokenRecord:
     revoked_at: int | None
     rotated_at: int | None
     is_refresh: bool = False  # how it was found: by its refresh token or its access token
+    dpop_jkt: str | None = None  # the DPoP key the tokens are bound to
 
     # authlib's TokenMixin, by duck typing
     def check_client(self, client: Any) -> bool:
@@ -121,6 +122,7 @@ def _record(row: Row[tuple[object, ...]], is_refresh: bool) -> TokenRecord:
         revoked_at=m["revoked_at"],
         rotated_at=m["rotated_at"],
         is_refresh=is_refresh,
+        dpop_jkt=m["dpop_jkt"],
     )
 
 
@@ -143,6 +145,7 @@ class TokenStore:
         expires_at: int,
         refresh_token: str | None,
         refresh_expires_at: int | None,
+        dpop_jkt: str | None = None,
     ) -> None:
         async with self.engine.begin() as connection:
             await connection.execute(
@@ -162,6 +165,7 @@ class TokenStore:
                     issued_at=issued_at,
                     expires_at=expires_at,
                     refresh_expires_at=refresh_expires_at if refresh_token else None,
+                    dpop_jkt=dpop_jkt,
                 )
             )
 
