@@ -25,6 +25,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "AUTH_REDIS_CHANNEL": channel,
         "GATEWAY_REVOCATION_REDIS_URL": REDIS_URL,
         "GATEWAY_REVOCATION_REDIS_CHANNEL": channel,
+        # Replicas share the DPoP replay cache (tests/trust_chain/test_dpop.py).
+        "GATEWAY_DPOP_REDIS_URL": REDIS_URL,
+        "GATEWAY_DPOP_REDIS_PREFIX": f"test:dpop:{secrets.token_hex(4)}:",
         # Expiry tests wait for tokens to run out; a second of leeway keeps them short.
         "GATEWAY_TOKEN_LEEWAY": "1",
     }
