@@ -141,7 +141,9 @@ class ProtectedResource:
         return f'algs="{" ".join(self.verifier.algorithms)}"'
 
     def _refuse(self, scheme: str, error: str, description: str) -> Response:
-        description = description.replace('"', "'")
+        # A header is Latin-1 at most, and the description may quote what the client sent.
+        description = description.encode("ascii", "replace").decode()
+        description = description.replace("\\", "").replace('"', "'")
         challenge = f'error="{error}", error_description="{description}"'
         if scheme == "bearer":
             challenge = f"Bearer {challenge}"

@@ -91,6 +91,13 @@ def normalized_url(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", "", ""))
 
 
+def _normalized_or_none(url: str) -> str | None:
+    try:
+        return normalized_url(url)
+    except ValueError:  # not a URL at all (an unclosed IPv6 bracket, say)
+        return None
+
+
 class ReplayCache(Protocol):
     async def first_use(self, key: str, ttl: float) -> bool:
         """True the first time `key` is seen within `ttl` seconds, False after."""
@@ -232,7 +239,7 @@ class DpopVerifier:
         if claims.get("htm") != presented.method.upper():
             raise DpopError(f"the DPoP proof is for another method ({claims.get('htm')!r})")
         htu = claims.get("htu")
-        if not isinstance(htu, str) or normalized_url(htu) != normalized_url(presented.url):
+        if not isinstance(htu, str) or _normalized_or_none(htu) != normalized_url(presented.url):
             raise DpopError(f"the DPoP proof is for another URL ({htu!r})")
         iat = claims.get("iat")
         if not isinstance(iat, int | float) or isinstance(iat, bool):

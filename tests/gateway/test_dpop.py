@@ -165,6 +165,12 @@ def _refusals() -> list[tuple[str, Presented, dict[str, Any], str]]:
             "another URL",
         ),
         ("no htu", _presented(key.proof("POST", URL, htu=None)), {}, "another URL"),
+        (
+            "an htu that is no URL",
+            _presented(key.proof("POST", "http://[::1/graphql")),
+            {},
+            "another URL",
+        ),
         ("no iat", _presented(key.proof("POST", URL, iat=None)), {}, "has no iat"),
         (
             "expired",
@@ -200,10 +206,10 @@ def _refusals() -> list[tuple[str, Presented, dict[str, Any], str]]:
     ]
 
 
-@pytest.mark.parametrize("case", range(24))
+@pytest.mark.parametrize("case", range(25))
 async def test_each_refusal_names_the_check_that_failed(case: int) -> None:
     cases = _refusals()
-    assert len(cases) == 24
+    assert len(cases) == 25
     name, presented, kw, reason = cases[case]
     refused = await _refused(DpopVerifier(), presented, **kw)
     assert reason in str(refused), (name, str(refused))
