@@ -20,8 +20,15 @@ def _initial(connection: Connection) -> None:
             table.create(connection)
 
 
+def _pushed_requests_and_used_identifiers(connection: Connection) -> None:
+    # A database made after these tables joined the metadata already has them (_initial).
+    tables.pushed_authorization_requests.create(connection, checkfirst=True)
+    tables.used_identifiers.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _initial),
+    (2, "pushed authorization requests, used identifiers", _pushed_requests_and_used_identifiers),
 ]
 
 

@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.bridge import run_authlib, wait_for
+from auth.client_assertion import JwksUriKeys, PrivateKeyJWT
+from auth.clients import PRIVATE_KEY_JWT
 from auth.context import AuthContext
 from auth.endpoints import TokenIntrospection, TokenRevocation
 from auth.grants import (
@@ -125,6 +127,9 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
         self.register_grant(TokenExchangeGrant)
         self.register_endpoint(TokenRevocation(self))
         self.register_endpoint(TokenIntrospection(self))
+        self.register_client_auth_method(
+            PRIVATE_KEY_JWT, PrivateKeyJWT(ctx.settings.issuer, ctx.replay, JwksUriKeys())
+        )
 
     # -- what authlib asks of a framework integration
 
