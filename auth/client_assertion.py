@@ -85,7 +85,7 @@ class PrivateKeyJWT:
             )
         client_id = unverified.get("sub")
         if not isinstance(client_id, str) or unverified.get("iss") != client_id:
-            raise InvalidClientError(description="The assertion's iss and sub must be the client id.")
+            raise InvalidClientError(description="The assertion's iss and sub must be its client.")
         if form.get("client_id") not in (None, client_id):
             raise InvalidClientError(description="client_id differs from the assertion's sub.")
         client: Client | None = query_client(client_id)
@@ -101,7 +101,7 @@ class PrivateKeyJWT:
     def _verify(self, client: Client, assertion: str) -> dict[str, Any]:
         metadata = client.metadata
         if metadata.jwks is not None:
-            attempts = [KeySet.import_key_set(metadata.jwks)]
+            attempts = [KeySet.import_key_set(metadata.jwks)]  # type: ignore[arg-type]
         else:
             assert metadata.jwks_uri is not None  # ClientMetadata requires one of the two
             attempts = [self.remote.get(metadata.jwks_uri)]

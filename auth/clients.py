@@ -105,7 +105,7 @@ class ClientMetadata(BaseModel):
     def _authentication(self) -> ClientMetadata:
         key_based = self.token_endpoint_auth_method == PRIVATE_KEY_JWT
         if key_based and (self.jwks is None) == (self.jwks_uri is None):
-            raise ValueError("private_key_jwt needs the client's keys: exactly one of jwks, jwks_uri")
+            raise ValueError("private_key_jwt needs exactly one of jwks, jwks_uri")
         if not key_based and (self.jwks is not None or self.jwks_uri is not None):
             raise ValueError("jwks and jwks_uri are for token_endpoint_auth_method private_key_jwt")
         if self.profile == FAPI2:
@@ -325,7 +325,3 @@ class ClientRegistry:
                 )
             )
         return Client(client_id, secret_hash, metadata), secret, now
-
-
-def metadata_json(client: Client) -> dict[str, Any]:
-    return client.metadata.model_dump(exclude_none=True)

@@ -14,12 +14,12 @@ from auth.consents import ConsentStore
 from auth.db import open_database
 from auth.keys import ALGORITHMS, KeyStore
 from auth.mandates import MandateStore
-from auth.profile import PlatformProfile
 from auth.population import (
     GraphQLPopulationRegister,
     PopulationRegister,
     SqlitePopulationRegister,
 )
+from auth.profile import PlatformProfile
 from auth.replay import ReplayCache
 from auth.revocation import RevocationPublisher
 from auth.sessions import SessionStore

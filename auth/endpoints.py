@@ -74,6 +74,10 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
         }
         if token.consent_id:
             payload["consent_id"] = token.consent_id
+            # RFC 9396 §9.2: what the token may be used for, as the citizen approved it.
+            consent = wait_for(self.ctx.consents.get(token.consent_id))
+            if consent is not None and consent.authorization_details:
+                payload["authorization_details"] = list(consent.authorization_details)
         if token.mandate_id:
             payload["mandate_id"] = token.mandate_id
         if token.actor:
