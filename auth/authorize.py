@@ -107,9 +107,7 @@ class AuthorizePages:
                 return self.respond(error())
             unregistered = await self._unregistered_redirect_uri(oauth)
             if unregistered is not None:
-                return self.message(
-                    request, "This link to sign in is not valid", unregistered, 400
-                )
+                return self.message(request, "This link to sign in is not valid", unregistered, 400)
             return self.message(
                 request,
                 "This link to sign in is not valid",
