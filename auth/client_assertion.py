@@ -29,8 +29,9 @@ from auth.replay import ReplayCache
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = ("ES256", "PS256")
-# An assertion is made for one request: a long-lived one is only a replay risk.
-MAX_LIFETIME = 300
+# An assertion is made for one request, and its jti is remembered until it expires, so a
+# far-off exp is refused; an hour is what Authlib's client (and many others) make.
+MAX_LIFETIME = 3600
 LEEWAY = 30
 # A client naming kids it never published must not make us fetch its jwks_uri in a loop.
 _REFETCH_INTERVAL = 10.0
