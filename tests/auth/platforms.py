@@ -94,7 +94,9 @@ def register(
     return Platform(registration["client_id"], key, alg, registration)
 
 
-def push(http: httpx.Client, platform: Platform, auth: RunningAuth, **params: str) -> httpx.Response:
+def push(
+    http: httpx.Client, platform: Platform, auth: RunningAuth, **params: str
+) -> httpx.Response:
     """POST /par with a hand-made assertion."""
     return http.post(
         "/par",
