@@ -66,7 +66,7 @@ class AuthSettings(BaseSettings):
     # `id_token_signed_response_alg`); the gateway's GATEWAY_TOKEN_ALGORITHMS must accept it.
     access_token_signing_alg: Literal["RS256", "PS256", "ES256"] = "PS256"
     # RFC 9126: how long a pushed authorization request's `request_uri` may be used.
-    par_ttl: int = Field(default=60, ge=1, le=600)
+    par_ttl: int = Field(default=120, ge=1, le=600)
     # RFC 9126 §5: every third-party platform must push its authorization requests.
     require_pushed_authorization_requests: bool = False
     # "fapi2": the FAPI 2.0 profile (auth/profile.py) for every third-party platform.
