@@ -17,9 +17,12 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import select
 
 import auth.codes
+from auth import tables
 from auth.app import create_app
+from auth.tokens import hash_token
 from tests.auth.conftest import RunningAuth, gateway_trust, make_settings
 from tests.auth.platforms import ADMIN, REDIRECT, Platform, platform_metadata, push, register
 from tests.auth.support import ANNA, Pkce, authorize, citizen_data, decode_header, free_port, serve
@@ -221,17 +224,29 @@ def test_request_uri_expires(tmp_path: Path, gateway: TestGateway) -> None:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Moves the authorization code store's clock (and only it) forward."""
-    offset = [0.0]
-    monkeypatch.setattr(auth.codes, "time", SimpleNamespace(time=lambda: time.time() + offset[0]))
+    """Stops the authorization code store's clock (and only it) at a given time."""
+    monkeypatch.setattr(auth.codes, "time", SimpleNamespace(time=time.time))
 
-    def advance(seconds: float) -> None:
-        offset[0] = seconds
+    def stop_at(moment: float) -> None:
+        monkeypatch.setattr(auth.codes, "time", SimpleNamespace(time=lambda: moment))
 
-    return advance
+    return stop_at
 
 
-def test_a_code_works_at_59_seconds_and_not_at_61(
+def issued_at(auth_server: RunningAuth, code: str) -> int:
+    async def read() -> int:
+        t = tables.authorization_codes
+        async with auth_server.ctx.engine.connect() as connection:
+            found = await connection.scalar(
+                select(t.c.created_at).where(t.c.code_hash == hash_token(code))
+            )
+        assert isinstance(found, int)
+        return found
+
+    return auth_server.call(read())
+
+
+def test_a_code_works_until_60_seconds_and_not_at_61(
     auth_server: RunningAuth, clock: Callable[[float], None]
 ) -> None:
     assert auth_server.settings.code_ttl == 60
@@ -240,7 +255,7 @@ def test_a_code_works_at_59_seconds_and_not_at_61(
     early = pushed_code(auth_server, platform, pkce_early)["code"]
     late = pushed_code(auth_server, platform, pkce_late)["code"]
     with platform.oauth_client(auth_server) as client:
-        clock(59)
+        clock(issued_at(auth_server, early) + 59.9)
         token = client.fetch_token(
             f"{auth_server.url}/token",
             grant_type="authorization_code",
@@ -248,7 +263,7 @@ def test_a_code_works_at_59_seconds_and_not_at_61(
             code_verifier=pkce_early.verifier,
         )
         assert token["access_token"]
-        clock(61)
+        clock(issued_at(auth_server, late) + 61)
         refused = client.post(
             "/token",
             data={
