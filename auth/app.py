@@ -23,12 +23,15 @@ from starlette.templating import Jinja2Templates
 from auth.access_log import Disclosed
 from auth.authorization_details import TYPE
 from auth.authorize import AuthorizePages
+from auth.client_assertion import ALGORITHMS as CLIENT_ASSERTION_ALGORITHMS
 from auth.clients import (
+    FAPI2,
+    FAPI_ALGORITHMS,
+    PRIVATE_KEY_JWT,
     TOKEN_EXCHANGE,
     Client,
     ClientMetadata,
     ConfiguredClient,
-    metadata_json,
     read_clients_file,
 )
 from auth.context import AuthContext, open_context
@@ -38,8 +41,11 @@ from auth.dpop import discovery_metadata as dpop_metadata
 from auth.eid import OidcIdentityProvider, check_eid_settings
 from auth.grants import user_claims
 from auth.identity import IdentityProvider, TestIdentityProvider
+from auth.keys import ALGORITHMS as KEY_ALGORITHMS
 from auth.logout import EndSession
+from auth.par import PushedRequests, push_endpoint
 from auth.population import PopulationRegister
+from auth.profile import check_configured_clients
 from auth.revocation import revocations_since
 from auth.server import SCOPES_SUPPORTED, AuthorizationServer, error_json
 from auth.sessions import COOKIE, Authentication
@@ -58,6 +64,7 @@ _CORS_HANDLERS = frozenset({"configuration", "token"})
 
 def discovery(issuer: str) -> dict[str, Any]:
     base = issuer.rstrip("/")
+    auth_methods = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{base}/authorize",
@@ -73,27 +80,40 @@ def discovery(issuer: str) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", TOKEN_EXCHANGE],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
+        "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
+        "revocation_endpoint_auth_methods_supported": [*auth_methods, "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_ASSERTION_ALGORITHMS),
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": list(
+            CLIENT_ASSERTION_ALGORITHMS
+        ),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": list(KEY_ALGORITHMS),
         "claims_supported": ["sub", "name", "given_name", "family_name", "birthdate", "acr"],
         "authorization_details_types_supported": [TYPE],
         "token_exchange_subject_token_types_supported": [PERSONAL_ID_TYPE],
         "token_exchange_actor_token_types_supported": [ACCESS_TOKEN_TYPE],
     }
+
+
+def fapi_discovery(settings: AuthSettings) -> dict[str, Any]:
+    """What RFC 9126, RFC 9207 and the platform profile add to discovery."""
+    base = settings.issuer.rstrip("/")
+    fapi = settings.platform_profile == FAPI2
+    metadata: dict[str, Any] = {
+        "pushed_authorization_request_endpoint": f"{base}/par",
+        "authorization_response_iss_parameter_supported": True,
+    }
+    if fapi or settings.require_pushed_authorization_requests:
+        # Third-party platforms; the platform's own apps are configured apart (docs/auth.md).
+        metadata["require_pushed_authorization_requests"] = True
+    if fapi:
+        metadata["platform_profile"] = FAPI2
+        metadata["platform_token_endpoint_auth_methods"] = [PRIVATE_KEY_JWT]
+        metadata["platform_id_token_signing_alg_values"] = list(FAPI_ALGORITHMS)
+        metadata["platform_dpop_bound_access_tokens"] = True
+    return metadata
 
 
 def browser_app_origins(clients: list[ConfiguredClient]) -> frozenset[str]:
@@ -139,7 +159,9 @@ class Handlers:
 
     async def configuration(self, request: Request) -> Response:
         settings = self.ctx.settings
-        return JSONResponse({**discovery(settings.issuer), **dpop_metadata(settings)})
+        return JSONResponse(
+            {**discovery(settings.issuer), **dpop_metadata(settings), **fapi_discovery(settings)}
+        )
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse(self.ctx.keys.jwks(), headers={"Cache-Control": "max-age=60"})
@@ -170,7 +192,10 @@ class Handlers:
         header = request.headers.get("authorization", "")
         given = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-            return error_json("invalid_token", "Registration needs the admin credential.", 401)
+            refusal = error_json("invalid_token", "Registration needs the admin credential.", 401)
+            # RFC 6750 §3: a protected resource names the scheme (and why) when it refuses.
+            refusal.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return refusal
         try:
             body = await request.json()
         except ValueError:
@@ -192,11 +217,15 @@ class Handlers:
             return error_json(
                 "invalid_client_metadata", "Token exchange is for configured clients only."
             )
+        try:
+            effective = self.ctx.clients.profile.apply(metadata, third_party=True)
+        except ValidationError as error:
+            return error_json("invalid_client_metadata", error.errors()[0]["msg"])
         client, secret, issued_at = await self.ctx.clients.register(metadata)
         answer: dict[str, Any] = {
             "client_id": client.client_id,
             "client_id_issued_at": issued_at,
-            **metadata_json(client),
+            **effective.model_dump(exclude_none=True),
         }
         if secret is not None:
             answer["client_secret"] = secret
@@ -335,6 +364,7 @@ def create_app(
         route("/authorize", "authorize_get", ["GET"]),
         route("/authorize", "authorize_post", ["POST"]),
         route("/token", "token", ["POST"]),
+        route("/par", "par", ["POST"]),
         route("/revoke", "revoke", ["POST"]),
         route("/introspect", "introspect", ["POST"]),
         route("/userinfo", "userinfo", ["GET", "POST"]),
@@ -355,6 +385,7 @@ def create_app(
 
     if identity is None:
         check_eid_settings(settings)
+    check_configured_clients(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -370,7 +401,8 @@ def create_app(
             app.router.routes.append(idp_route)
         server = AuthorizationServer(ctx)
         handlers = Handlers(ctx, server)
-        pages = AuthorizePages(ctx, server, idp, TEMPLATES)
+        pushed = PushedRequests(ctx.engine, settings.par_ttl)
+        pages = AuthorizePages(ctx, server, idp, TEMPLATES, pushed)
         state["ctx"] = ctx
         state["browser_app_origins"] = browser_app_origins(
             read_clients_file(settings.clients_file) if settings.clients_file else []
@@ -383,6 +415,7 @@ def create_app(
             "authorize_get": pages.get,
             "authorize_post": pages.post,
             "token": handlers.token,
+            "par": functools.partial(push_endpoint, ctx, server, pushed),
             "revoke": handlers.revoke,
             "introspect": handlers.introspect,
             "userinfo": handlers.userinfo,

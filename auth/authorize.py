@@ -3,7 +3,10 @@
     GET  /authorize   validate (authlib + our hooks) → sign in if needed → consent page
     POST /authorize   the citizen's choice → consent record → code (or access_denied)
 
-Errors before the client and redirect URI are known are shown here, never redirected.
+Errors before the client and redirect URI are known are shown here, never redirected. Every
+answer that goes back to the client, success or error, carries `iss` (RFC 9207), so a client
+talking to several servers can tell which one answered (mix-up attacks). A `request_uri`
+(auth/par.py) stands for the request the client pushed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -30,6 +34,7 @@ from auth.clients import Client
 from auth.consents import consent_expiry
 from auth.context import AuthContext
 from auth.identity import IdentityProvider
+from auth.par import PushedRequests, authorization_parameters
 from auth.server import AuthorizationServer, OAuthRequest, oauth_request, to_response
 from auth.sessions import COOKIE, Authentication
 from auth.tokens import Grantee
@@ -42,11 +47,35 @@ class AuthorizePages:
         server: AuthorizationServer,
         identity: IdentityProvider | None,
         templates: Jinja2Templates,
+        pushed: PushedRequests,
     ) -> None:
         self.ctx = ctx
         self.server = server
         self.identity = identity
         self.templates = templates
+        self.pushed = pushed
+
+    def respond(self, result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
+        """An authorization response to the client, with `iss` (RFC 9207)."""
+        status, body, headers = result
+        issuer = self.ctx.settings.issuer
+        headers = [
+            (k, add_params_to_uri(v, [("iss", issuer)]) if k.lower() == "location" else v)
+            for k, v in headers
+        ]
+        return to_response((status, body, headers))
+
+    async def _unregistered_redirect_uri(self, oauth: OAuthRequest) -> str | None:
+        redirect_uri = oauth.payload.redirect_uri
+        client_id = oauth.payload.client_id
+        client = await self.ctx.clients.get(client_id) if client_id else None
+        if client is None or not redirect_uri or client.check_redirect_uri(redirect_uri):
+            return None
+        return (
+            f"{client.client_name} asked us to send you back to {redirect_uri}, but that is not "
+            "an address it registered with us. It could belong to someone else, so we will not "
+            "send you or anything about you there. Go back to the service and tell them."
+        )
 
     def message(self, request: Request, heading: str, message: str, status: int) -> Response:
         return self.templates.TemplateResponse(
@@ -57,14 +86,28 @@ class AuthorizePages:
         )
 
     async def get(self, request: Request) -> Response:
-        oauth = await oauth_request(request, self.ctx.settings.issuer)
         session = request.cookies.get(COOKIE)
         user = await self.ctx.sessions.get(session)
+        outcome, found = await authorization_parameters(
+            self.ctx,
+            self.pushed,
+            list(request.query_params.multi_items()),
+            consume=user is not None and session is not None,
+        )
+        if outcome == "refused":
+            assert isinstance(found, str)
+            return self.message(request, "This link to sign in is not valid", found, 400)
+        assert isinstance(found, list)
+        params = found
+        oauth = await oauth_request(request, self.ctx.settings.issuer, query=params)
         try:
             grant = await run_authlib(self.server.get_consent_grant, oauth, user)
         except OAuth2Error as error:
             if error.redirect_uri:
-                return to_response(error())
+                return self.respond(error())
+            unregistered = await self._unregistered_redirect_uri(oauth)
+            if unregistered is not None:
+                return self.message(request, "This link to sign in is not valid", unregistered, 400)
             return self.message(
                 request,
                 "This link to sign in is not valid",
@@ -90,9 +133,7 @@ class AuthorizePages:
             if ACCOUNT_SCOPE in (oauth.payload.scope or "").split():
                 own.append(ACCOUNT_SCOPE)
             return await self._issue(oauth, grant, user, [], openid, own)
-        request_id = await self.ctx.sessions.hold_request(
-            session, list(request.query_params.multi_items())
-        )
+        request_id = await self.ctx.sessions.hold_request(session, params)
         person = await self.ctx.register.person(user.personal_id)
         return self.templates.TemplateResponse(
             request,
@@ -152,14 +193,14 @@ class AuthorizePages:
             grant = await run_authlib(self.server.get_consent_grant, oauth, user)
         except OAuth2Error as error:
             if error.redirect_uri:
-                return to_response(error())
+                return self.respond(error())
             return self.message(request, "This request is no longer valid", str(error), 400)
         details: list[CitizenDataDetail] = oauth.citizen_data
         openid = "openid" in (oauth.payload.scope or "").split()
         chosen = {str(v) for v in form.getlist("category")}
         approved = restrict(details, chosen)
         if form.get("decision") != "approve" or not (approved or (openid and not details)):
-            return to_response(
+            return self.respond(
                 await run_authlib(self.server.create_authorization_response, oauth, None, grant)
             )
         return await self._issue(oauth, grant, user, approved, openid)
@@ -189,6 +230,6 @@ class AuthorizePages:
             consent_id=consent.id if consent else None,
             extra={"scope": " ".join(scopes)},
         )
-        return to_response(
+        return self.respond(
             await run_authlib(self.server.create_authorization_response, oauth, grantee, grant)
         )

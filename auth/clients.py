@@ -6,22 +6,39 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth import tables
 from auth.authorization_details import CATEGORIES, TYPE
 
+if TYPE_CHECKING:
+    from auth.profile import PlatformProfile
+
+log = logging.getLogger(__name__)
+
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_TYPES = ("authorization_code", "refresh_token", TOKEN_EXCHANGE)
+PRIVATE_KEY_JWT = "private_key_jwt"
+FAPI2 = "fapi2"
+# Asymmetric algorithms a FAPI 2.0 client may be served ID tokens in (FAPI 2.0 §5.4).
+FAPI_ALGORITHMS = ("PS256", "ES256")
 
 
 class ClientMetadata(BaseModel):
@@ -34,9 +51,20 @@ class ClientMetadata(BaseModel):
     redirect_uris: list[str] = Field(min_length=1)
     grant_types: list[str] = ["authorization_code", "refresh_token"]
     response_types: list[str] = ["code"]
-    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none"] = (
-        "client_secret_basic"
-    )
+    token_endpoint_auth_method: Literal[
+        "client_secret_basic", "client_secret_post", "none", "private_key_jwt"
+    ] = "client_secret_basic"
+    # private_key_jwt (RFC 7523): the client's public keys, given inline or at a URL.
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    # OpenID Connect Registration §2; unset: RS256, or PS256 under the FAPI 2.0 profile.
+    id_token_signed_response_alg: Literal["RS256", "PS256", "ES256"] | None = None
+    # RFC 9126 §6: this client's authorization requests are accepted only when pushed.
+    require_pushed_authorization_requests: bool = False
+    # RFC 9449 §5.2: every access token issued to this client is DPoP-bound.
+    dpop_bound_access_tokens: bool = False
+    # "fapi2": the FAPI 2.0 profile (auth/profile.py) turns the settings above on at once.
+    profile: Literal["fapi2"] | None = None
     purpose: str = Field(min_length=1, max_length=500)
     data_categories: list[str] = Field(min_length=1)
     authorization_details_types: list[str] = [TYPE]
@@ -45,9 +73,6 @@ class ClientMetadata(BaseModel):
     # OpenID Connect RP-Initiated Logout 1.0: where `/logout` may send the browser back to
     # (compared exactly, like redirect URIs).
     post_logout_redirect_uris: list[str] = []
-    # RFC 9449 §5.2: every token request of this client must carry a DPoP proof, so that
-    # every access token it gets is bound to its key.
-    dpop_bound_access_tokens: bool = False
 
     @field_validator("redirect_uris", "post_logout_redirect_uris")
     @classmethod
@@ -63,6 +88,39 @@ class ClientMetadata(BaseModel):
             if parts.scheme in ("javascript", "data", "vbscript"):
                 raise ValueError(f"{uri!r} uses a forbidden scheme")
         return uris
+
+    @field_validator("jwks")
+    @classmethod
+    def _public_keys(cls, jwks: dict[str, Any] | None) -> dict[str, Any] | None:
+        if jwks is None:
+            return None
+        keys = jwks.get("keys")
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
+            raise ValueError("a JWK Set needs a non-empty 'keys' list")
+        if any("d" in k for k in keys):
+            raise ValueError("a JWK Set here holds public keys only; this one has a private key")
+        return jwks
+
+    @model_validator(mode="after")
+    def _authentication(self) -> ClientMetadata:
+        key_based = self.token_endpoint_auth_method == PRIVATE_KEY_JWT
+        if key_based and (self.jwks is None) == (self.jwks_uri is None):
+            raise ValueError("private_key_jwt needs exactly one of jwks, jwks_uri")
+        if not key_based and (self.jwks is not None or self.jwks_uri is not None):
+            raise ValueError("jwks and jwks_uri are for token_endpoint_auth_method private_key_jwt")
+        if self.profile == FAPI2:
+            if not key_based:
+                raise ValueError(
+                    "the fapi2 profile needs a key-based client authentication: "
+                    "token_endpoint_auth_method private_key_jwt (with jwks or jwks_uri)"
+                )
+            alg = self.id_token_signed_response_alg
+            if alg is not None and alg not in FAPI_ALGORITHMS:
+                raise ValueError(
+                    f"the fapi2 profile signs ID tokens with {' or '.join(FAPI_ALGORITHMS)}, "
+                    f"not {alg}"
+                )
+        return self
 
     @field_validator("grant_types")
     @classmethod
@@ -129,6 +187,10 @@ class Client:
     def client_name(self) -> str:
         return self.metadata.client_name
 
+    @property
+    def third_party(self) -> bool:
+        return not (self.first_party or self.resource_server)
+
     def get_client_id(self) -> str:
         return self.client_id
 
@@ -181,7 +243,8 @@ def read_clients_file(path: Path) -> list[ConfiguredClient]:
             client = ConfiguredClient.model_validate(item)
         except ValidationError as error:
             raise ClientConfigError(f"AUTH_CLIENTS_FILE {path}, client #{index}: {error}") from None
-        if client.token_endpoint_auth_method != "none" and not client.client_secret_sha256:
+        method = client.token_endpoint_auth_method
+        if method not in ("none", PRIVATE_KEY_JWT) and not client.client_secret_sha256:
             raise ClientConfigError(
                 f"AUTH_CLIENTS_FILE {path}, client {client.client_id!r}: a confidential client "
                 "needs client_secret_sha256"
@@ -191,8 +254,12 @@ def read_clients_file(path: Path) -> list[ConfiguredClient]:
 
 
 class ClientRegistry:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Clients as stored, with the server-wide platform settings (`profile`) applied to every
+    third-party platform when read."""
+
+    def __init__(self, engine: AsyncEngine, profile: PlatformProfile) -> None:
         self.engine = engine
+        self.profile = profile
 
     async def get(self, client_id: str) -> Client | None:
         async with self.engine.connect() as connection:
@@ -206,13 +273,17 @@ class ClientRegistry:
         data = json.loads(row.metadata)
         resource_server = bool(data.pop("resource_server", False))
         first_party = bool(data.pop("first_party", False))
-        return Client(
-            row.client_id,
-            row.client_secret_hash,
-            ClientMetadata.model_validate(data),
-            resource_server,
-            first_party,
-        )
+        try:
+            metadata = self.profile.apply(
+                ClientMetadata.model_validate(data),
+                third_party=not (first_party or resource_server),
+            )
+        except ValidationError as error:
+            # Registered before the server-wide profile was turned on, and unable to hold
+            # it (a shared secret under fapi2): it may not act until registered again.
+            log.warning("client %s refused: %s", client_id, error.errors()[0]["msg"])
+            return None
+        return Client(row.client_id, row.client_secret_hash, metadata, resource_server, first_party)
 
     async def sync_configured(self, configured: list[ConfiguredClient]) -> None:
         """Make the stored configured clients equal the file; dynamic ones are left alone."""
@@ -239,9 +310,8 @@ class ClientRegistry:
     async def register(self, metadata: ClientMetadata) -> tuple[Client, str | None, int]:
         """RFC 7591 registration: a new client id, and a secret unless the client is public."""
         client_id = "dyn-" + secrets.token_urlsafe(18)
-        secret = (
-            None if metadata.token_endpoint_auth_method == "none" else secrets.token_urlsafe(32)
-        )
+        keyless = metadata.token_endpoint_auth_method in ("none", PRIVATE_KEY_JWT)
+        secret = None if keyless else secrets.token_urlsafe(32)
         secret_hash = hash_secret(secret) if secret else None
         now = int(time.time())
         async with self.engine.begin() as connection:
@@ -255,7 +325,3 @@ class ClientRegistry:
                 )
             )
         return Client(client_id, secret_hash, metadata), secret, now
-
-
-def metadata_json(client: Client) -> dict[str, Any]:
-    return client.metadata.model_dump(exclude_none=True)

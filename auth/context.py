@@ -13,13 +13,15 @@ from auth.codes import CodeStore
 from auth.consents import ConsentStore
 from auth.db import open_database
 from auth.dpop import make_verifier
-from auth.keys import KeyStore
+from auth.keys import ALGORITHMS, KeyStore
 from auth.mandates import MandateStore
 from auth.population import (
     GraphQLPopulationRegister,
     PopulationRegister,
     SqlitePopulationRegister,
 )
+from auth.profile import PlatformProfile
+from auth.replay import ReplayCache
 from auth.revocation import RevocationPublisher
 from auth.sessions import SessionStore
 from auth.settings import AuthSettings
@@ -44,11 +46,14 @@ class AuthContext:
     verifier: AccessTokenVerifier
     admin_token: str
     dpop: DpopVerifier
+    # Used client assertion jtis (auth/client_assertion.py).
+    replay: ReplayCache
 
     async def close(self) -> None:
         await self.dpop.replay.close()
         await self.register.close()
         await self.publisher.close()
+        await self.replay.close()
         await self.engine.dispose()
 
 
@@ -82,9 +87,10 @@ async def open_context(
         settings.data_dir / "keys",
         max_token_ttl=max(settings.access_token_ttl, settings.id_token_ttl),
         rotation_seconds=settings.key_rotation_days * 86400,
+        algorithms=ALGORITHMS,
     )
     keys.load()
-    clients = ClientRegistry(engine)
+    clients = ClientRegistry(engine, PlatformProfile.from_settings(settings))
     await clients.sync_configured(configured)
     publisher = RevocationPublisher(engine, settings.redis_url, settings.redis_channel)
     tokens = TokenStore(engine, publisher, settings.access_token_ttl)
@@ -111,4 +117,5 @@ async def open_context(
         verifier=AccessTokenVerifier(keys, settings.issuer, settings.audience, tokens),
         admin_token=_admin_token(settings),
         dpop=make_verifier(settings),
+        replay=ReplayCache(engine, settings.redis_url),
     )

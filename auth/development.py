@@ -61,7 +61,9 @@ async def development_token(ctx: AuthContext, request: Request) -> Response:
     )
     return JSONResponse(
         {
-            "access_token": ctx.keys.sign(claims, typ=ACCESS_TOKEN_TYP),
+            "access_token": ctx.keys.sign(
+                claims, typ=ACCESS_TOKEN_TYP, alg=ctx.settings.access_token_signing_alg
+            ),
             "token_type": "Bearer",
             "expires_in": ttl,
             "scope": scope,

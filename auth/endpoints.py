@@ -29,7 +29,7 @@ def find_token(ctx: AuthContext, token: str, hint: str | None) -> TokenRecord | 
 
 
 class TokenRevocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]
 
     def __init__(self, server: Any) -> None:
         super().__init__(server)
@@ -46,7 +46,7 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
     """Resource servers (the gateway) may introspect any token; other confidential clients
     only their own."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
 
     def __init__(self, server: Any) -> None:
         super().__init__(server)
@@ -74,6 +74,10 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
         }
         if token.consent_id:
             payload["consent_id"] = token.consent_id
+            # RFC 9396 §9.2: what the token may be used for, as the citizen approved it.
+            consent = wait_for(self.ctx.consents.get(token.consent_id))
+            if consent is not None and consent.authorization_details:
+                payload["authorization_details"] = list(consent.authorization_details)
         if token.mandate_id:
             payload["mandate_id"] = token.mandate_id
         if token.actor:

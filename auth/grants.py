@@ -22,9 +22,10 @@ from auth.codes import AuthorizationCode
 from auth.context import AuthContext
 from auth.dpop import require_binding
 from auth.keys import ALGORITHM
-from auth.tokens import Grantee, hash_token
+from auth.tokens import ACCESS_TOKEN_TYP, Grantee, hash_token
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+# private_key_jwt first: an assertion that fails must be refused, not skipped.
+CLIENT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]
 
 
 def _ctx(grant: Any) -> AuthContext:
@@ -76,13 +77,14 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
         return wait_for(self.ctx.codes.nonce_used(request.payload.client_id, nonce))
 
     def resolve_client_private_key(self, client: Any) -> KeySet:
-        return KeySet([self.ctx.keys.active.key])
+        return KeySet([self.ctx.keys.active_for(id_token_algorithm(client)).key])
 
     def get_client_algorithm(self, client: Any) -> str:
-        return ALGORITHM
+        return id_token_algorithm(client)
 
     def get_encode_header(self, client: Any) -> dict[str, str]:
-        return {"alg": ALGORITHM, "kid": self.ctx.keys.active.kid}
+        alg = id_token_algorithm(client)
+        return {"alg": alg, "kid": self.ctx.keys.active_for(alg).kid}
 
     def get_client_claims(self, client: Any) -> dict[str, Any]:
         return {
@@ -93,6 +95,12 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
 
     def generate_user_info(self, user: Grantee, scope: str) -> UserInfo:
         return UserInfo(wait_for(user_claims(self.ctx, user.personal_id, scope)))
+
+
+def id_token_algorithm(client: Any) -> str:
+    """The client's `id_token_signed_response_alg` (the FAPI profile makes it PS256), else
+    RS256, which OpenID Connect lets every client expect."""
+    return str(client.metadata.id_token_signed_response_alg or ALGORITHM)
 
 
 async def user_claims(ctx: AuthContext, personal_id: str, scope: str) -> dict[str, str]:
@@ -221,13 +229,15 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
 
     def __init__(self, ctx: AuthContext) -> None:
         super().__init__(
-            issuer=ctx.settings.issuer, alg=ALGORITHM, refresh_token_generator=_refresh_token
+            issuer=ctx.settings.issuer,
+            alg=ctx.settings.access_token_signing_alg,
+            refresh_token_generator=_refresh_token,
         )
         self.ctx = ctx
         self._local = threading.local()
 
     def get_jwks(self) -> KeySet:
-        return KeySet([self.ctx.keys.active.key])
+        return KeySet([self.ctx.keys.active_for(self.alg).key])
 
     def get_audiences(self, client: Any, user: Any, scope: str) -> str:
         return self.ctx.settings.audience
@@ -259,6 +269,30 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         if user.extra.get("dpop_jkt"):
             claims["cnf"] = {"jkt": user.extra["dpop_jkt"]}
         return claims
+
+    def access_token_generator(self, client: Any, grant_type: str, user: Any, scope: str) -> str:
+        # authlib's own encodes without an algorithm list, so joserfc would refuse PS256
+        # (not in its "recommended" set); the claims are authlib's, signed by our KeyStore.
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "exp": now + self._get_expires_in(client, grant_type),
+            "client_id": client.get_client_id(),
+            "iat": now,
+            "jti": self.get_jti(client, grant_type, user, scope),
+            "scope": scope,
+            "sub": str(user.get_user_id()) if user else client.get_client_id(),
+            "aud": self.get_audiences(client, user, scope),
+        }
+        for name, value in (
+            ("auth_time", self.get_auth_time(user)),
+            ("acr", self.get_acr(user)),
+            ("amr", self.get_amr(user)),
+        ):
+            if value:
+                claims[name] = value
+        claims.update(self.get_extra_claims(client, grant_type, user, scope))
+        return self.ctx.keys.sign(claims, typ=ACCESS_TOKEN_TYP, alg=self.alg)
 
     def _get_expires_in(self, client: Any, grant_type: str) -> int:
         expires_in: int = self._local.expires_in

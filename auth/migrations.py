@@ -28,9 +28,16 @@ def _dpop_bindings(connection: Connection) -> None:
             connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN dpop_jkt VARCHAR(64)"))
 
 
+def _pushed_requests_and_used_identifiers(connection: Connection) -> None:
+    # A database made after these tables joined the metadata already has them (_initial).
+    tables.pushed_authorization_requests.create(connection, checkfirst=True)
+    tables.used_identifiers.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _initial),
     (2, "DPoP key bindings of codes and tokens", _dpop_bindings),
+    (3, "pushed authorization requests, used identifiers", _pushed_requests_and_used_identifiers),
 ]
 
 

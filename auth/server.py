@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from auth.authority import ACCOUNT_SCOPE
 from auth.authorization_details import CATEGORIES
 from auth.bridge import run_authlib, wait_for
+from auth.client_assertion import JwksUriKeys, PrivateKeyJWT
+from auth.clients import PRIVATE_KEY_JWT
 from auth.context import AuthContext
 from auth.dpop import require_proof, token_endpoint_refusal, token_request_key
 from auth.endpoints import TokenIntrospection, TokenRevocation
@@ -133,6 +135,9 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(TokenIntrospection(self))
         # The token request being answered in this worker thread, for generate_token.
         self._answering = threading.local()
+        self.register_client_auth_method(
+            PRIVATE_KEY_JWT, PrivateKeyJWT(ctx.settings.issuer, ctx.replay, JwksUriKeys())
+        )
 
     # -- what authlib asks of a framework integration
 

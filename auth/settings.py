@@ -62,10 +62,21 @@ class AuthSettings(BaseSettings):
     access_token_ttl: int = 600
     refresh_token_ttl: int = 30 * 24 * 3600
     id_token_ttl: int = 600
-    code_ttl: int = 120
+    # FAPI 2.0 §5.3.2.1: an authorization code lives at most 60 seconds.
+    code_ttl: int = Field(default=60, ge=1, le=60)
     session_ttl: int = 3600
     key_rotation_days: float = 30.0
     max_consent_days: int = 365
+
+    # What every access token is signed with (ID tokens follow each client's
+    # `id_token_signed_response_alg`); the gateway's GATEWAY_TOKEN_ALGORITHMS must accept it.
+    access_token_signing_alg: Literal["RS256", "PS256", "ES256"] = "PS256"
+    # RFC 9126: how long a pushed authorization request's `request_uri` may be used.
+    par_ttl: int = Field(default=120, ge=1, le=600)
+    # RFC 9126 §5: every third-party platform must push its authorization requests.
+    require_pushed_authorization_requests: bool = False
+    # "fapi2": the FAPI 2.0 profile (auth/profile.py) for every third-party platform.
+    platform_profile: Literal["", "fapi2"] = ""
 
     @field_validator("eid_algorithms", "dpop_algorithms")
     @classmethod

@@ -175,3 +175,24 @@ access_log = Table(
     UniqueConstraint("prev_hash", name="uq_access_log_prev_hash"),
     Index("ix_access_log_principal", "principal", "seq"),
 )
+
+# RFC 9126: pushed authorization requests, found by the hash of their request_uri.
+pushed_authorization_requests = Table(
+    "pushed_authorization_requests",
+    metadata,
+    Column("request_uri_hash", String(64), primary_key=True),
+    Column("client_id", String(100), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+)
+
+# Single-use identifiers (client assertion `jti`s) while they could still be accepted, when
+# auth has no Redis to keep them in.
+used_identifiers = Table(
+    "used_identifiers",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_used_identifiers_expires", "expires_at"),
+)
