@@ -25,8 +25,18 @@ from auth.app import create_app
 from auth.tokens import hash_token
 from tests.auth.conftest import RunningAuth, gateway_trust, make_settings
 from tests.auth.platforms import ADMIN, REDIRECT, Platform, platform_metadata, push, register
-from tests.auth.support import ANNA, Pkce, authorize, citizen_data, decode_header, free_port, serve
+from tests.auth.support import (
+    ANNA,
+    Pkce,
+    authorize,
+    citizen_data,
+    decode_header,
+    decode_unverified,
+    free_port,
+    serve,
+)
 from tests.auth.test_flow import bank_params, code_for
+from tests.gateway.kit.dpop import DpopKey
 from tests.subgraphs.gateway_tokens import TestGateway
 
 
@@ -87,12 +97,17 @@ def test_fapi_platform_end_to_end_with_authlib(auth_server: RunningAuth) -> None
             )
         assert answer["iss"] == auth_server.url and answer["state"] == "st-par"
 
+        # The profile binds every token to the platform's DPoP key.
+        dpop = DpopKey()
         token = client.fetch_token(
             f"{auth_server.url}/token",
             grant_type="authorization_code",
             code=answer["code"],
             code_verifier=pkce.verifier,
+            headers={"DPoP": dpop.proof("POST", f"{auth_server.url}/token")},
         )
+    assert token["token_type"] == "DPoP"
+    assert decode_unverified(token["access_token"])["cnf"] == {"jkt": dpop.jkt}
     id_claims = verify_id_token(auth_server, token["id_token"], "PS256")
     assert id_claims["aud"] == [platform.client_id] and id_claims["nonce"] == "n-par"
     assert decode_header(token["access_token"])["alg"] == "PS256"
