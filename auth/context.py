@@ -14,12 +14,14 @@ from auth.consents import ConsentStore
 from auth.db import open_database
 from auth.keys import KeyStore
 from auth.mandates import MandateStore
+from auth.pairwise import Subjects, load_or_create_secret
 from auth.population import (
     GraphQLPopulationRegister,
     PopulationRegister,
     SqlitePopulationRegister,
 )
 from auth.revocation import RevocationPublisher
+from auth.sealing import TokenSealer
 from auth.sessions import SessionStore
 from auth.settings import AuthSettings
 from auth.tokens import AccessTokenVerifier, TokenStore
@@ -41,6 +43,9 @@ class AuthContext:
     publisher: RevocationPublisher
     verifier: AccessTokenVerifier
     admin_token: str
+    subjects: Subjects
+    # Set by the app once it knows the gateway's JWKS; without it no platform token is issued.
+    sealer: TokenSealer | None = None
 
     async def close(self) -> None:
         await self.register.close()
@@ -106,4 +111,5 @@ async def open_context(
         publisher=publisher,
         verifier=AccessTokenVerifier(keys, settings.issuer, settings.audience, tokens),
         admin_token=_admin_token(settings),
+        subjects=Subjects(load_or_create_secret(settings.pairwise_secret, settings.data_dir)),
     )

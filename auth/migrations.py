@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select, text
 
 from auth import tables
 
@@ -20,8 +20,19 @@ def _initial(connection: Connection) -> None:
             table.create(connection)
 
 
+def _access_token_hash(connection: Connection) -> None:
+    # A database made by `_initial` from today's tables has the column already.
+    if "access_token_hash" in {c["name"] for c in inspect(connection).get_columns("tokens")}:
+        return
+    connection.execute(text("ALTER TABLE tokens ADD COLUMN access_token_hash VARCHAR(64)"))
+    connection.execute(
+        text("CREATE UNIQUE INDEX ix_tokens_access_token ON tokens (access_token_hash)")
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _initial),
+    (2, "tokens.access_token_hash: sealed access tokens are found by hash", _access_token_hash),
 ]
 
 

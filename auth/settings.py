@@ -49,6 +49,10 @@ class AuthSettings(BaseSettings):
     eid_scope: str = "openid"
     eid_algorithms: list[str] = ["RS256", "PS256", "ES256"]
 
+    # Keys the pairwise subjects platforms see (pairwise.py); empty: generated at the first
+    # start into `<data_dir>/pairwise-secret`.
+    pairwise_secret: str = ""
+
     clients_file: Path | None = None
     # Initial access token for RFC 7591 registration; in development one is generated.
     admin_token: str = ""

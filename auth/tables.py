@@ -100,7 +100,11 @@ tokens = Table(
     Column("revoked_at", BigInteger),
     # Set when a refresh token was exchanged for a new one (rotation).
     Column("rotated_at", BigInteger),
+    # A platform's access token is sealed for the gateway (sealing.py): this server cannot
+    # read it back, so it finds the row by the token's hash.
+    Column("access_token_hash", String(64)),
     Index("ix_tokens_consent", "consent_id"),
+    Index("ix_tokens_access_token", "access_token_hash", unique=True),
     Index("ix_tokens_mandate", "mandate_id"),
     Index("ix_tokens_code", "code_hash"),
 )
