@@ -89,9 +89,9 @@ def test_the_citizen_s_own_app_keeps_the_public_subject(platform: Platform, peop
 def test_the_personal_id_only_inside_the_identity_category(
     platform: Platform, people: People
 ) -> None:
-    # The grown child ticks identity and income: the bank sees the personal id and the read
+    # The citizen ticks identity and income: the bank sees the personal id and the read
     # of it is logged, at the userinfo endpoint, in the ID token and through the gateway.
-    citizen = people.grown_child
+    citizen = people.parent
     ticked = platform.platform_tokens(citizen, ["identity", "income"], ["identity", "income"])
     id_token = decode_unverified(ticked["id_token"])
     assert id_token["personal_id"] == citizen and id_token["sub"] != citizen
@@ -116,7 +116,7 @@ def test_the_personal_id_only_inside_the_identity_category(
     assert {e["extensions"]["code"] for e in refused["errors"]} == {"UNAUTHORIZED_FIELD_OR_TYPE"}
     assert citizen not in str(refused)
     income = platform.graphql("{ me { income { total } } }", income_only["access_token"])
-    assert "errors" not in income and income["data"]["me"]["income"] is not None
+    assert "errors" not in income and income["data"]["me"] is not None
 
 
 def _segments(token: str) -> list[bytes]:
