@@ -39,19 +39,21 @@ from auth.development import development_token
 from auth.dpop import ProtectedResource
 from auth.dpop import discovery_metadata as dpop_metadata
 from auth.eid import OidcIdentityProvider, check_eid_settings
-from auth.grants import user_claims
 from auth.identity import IdentityProvider, TestIdentityProvider
 from auth.keys import ALGORITHMS as KEY_ALGORITHMS
 from auth.logout import EndSession
+from auth.pairwise import hosts
 from auth.par import PushedRequests, push_endpoint
 from auth.population import PopulationRegister
 from auth.profile import check_configured_clients
 from auth.revocation import revocations_since
+from auth.sealing import TokenSealer
 from auth.server import SCOPES_SUPPORTED, AuthorizationServer, error_json
 from auth.sessions import COOKIE, Authentication
 from auth.settings import AuthSettings
 from auth.subgraph import SUBGRAPH_NAME, consent_graphql
 from auth.token_exchange import ACCESS_TOKEN_TYPE, PERSONAL_ID_TYPE
+from auth.userinfo import record_identity_disclosure, user_claims
 from subgraphs.common.identity import gateway_verifier
 from subgraphs.common.settings import GatewayTrust, load_gateway_trust
 
@@ -88,9 +90,17 @@ def discovery(issuer: str) -> dict[str, Any]:
         "introspection_endpoint_auth_signing_alg_values_supported": list(
             CLIENT_ASSERTION_ALGORITHMS
         ),
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": list(KEY_ALGORITHMS),
-        "claims_supported": ["sub", "name", "given_name", "family_name", "birthdate", "acr"],
+        "claims_supported": [
+            "sub",
+            "personal_id",
+            "name",
+            "given_name",
+            "family_name",
+            "birthdate",
+            "acr",
+        ],
         "authorization_details_types_supported": [TYPE],
         "token_exchange_subject_token_types_supported": [PERSONAL_ID_TYPE],
         "token_exchange_actor_token_types_supported": [ACCESS_TOKEN_TYPE],
@@ -176,15 +186,24 @@ class Handlers:
         return await self.server.endpoint_response("introspection", request)
 
     async def userinfo(self, request: Request) -> Response:
-        claims = await ProtectedResource(self.ctx).claims(request)
-        if isinstance(claims, Response):
-            return claims
+        challenge = 'Bearer error="invalid_token"'
+        verified = await ProtectedResource(self.ctx).claims(request)
+        if isinstance(verified, Response):
+            return verified
+        claims, record = verified
         scope = str(claims.get("scope", ""))
         if "openid" not in scope.split():
             return Response(
                 status_code=403, headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
             )
-        return JSONResponse(await user_claims(self.ctx, str(claims["sub"]), scope))
+        client = await self.ctx.clients.get(record.client_id)
+        if client is None:
+            return Response(status_code=401, headers={"WWW-Authenticate": challenge})
+        info = await user_claims(self.ctx, client, record.personal_id, scope)
+        await record_identity_disclosure(
+            self.ctx, client, record.personal_id, info, "userinfo", record.consent_id
+        )
+        return JSONResponse(info)
 
     async def register(self, request: Request) -> Response:
         """RFC 7591 dynamic registration, open only to holders of the admin credential."""
@@ -213,6 +232,12 @@ class Handlers:
                 else ("invalid_client_metadata")
             )
             return error_json(code, f"{field}: {first['msg']}")
+        if len(hosts(metadata.redirect_uris)) > 1:
+            # OpenID Connect Core §8.1: the pairwise sector would be ambiguous.
+            return error_json(
+                "invalid_redirect_uri",
+                "redirect_uris: all on one host (sector_identifier_uri is not supported).",
+            )
         if TOKEN_EXCHANGE in metadata.grant_types:
             return error_json(
                 "invalid_client_metadata", "Token exchange is for configured clients only."
@@ -316,9 +341,10 @@ def create_app(
     AUTH_EID_ISSUER). The consent subgraph at `/graphql` trusts the gateway `gateway` describes
     (default: the `CITIZEN_GATEWAY_*` variables); without its JWKS URL the app is not built
     either."""
-    subgraph_verifier = gateway_verifier(
-        gateway if gateway is not None else load_gateway_trust(), audience=SUBGRAPH_NAME
-    )
+    trust = gateway if gateway is not None else load_gateway_trust()
+    subgraph_verifier = gateway_verifier(trust, audience=SUBGRAPH_NAME)
+    assert trust.jwks_url is not None, "gateway_verifier requires it"
+    gateway_jwks_url = trust.jwks_url
     routes: list[BaseRoute] = []
     state: dict[str, Any] = {}
 
@@ -390,6 +416,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = await open_context(settings, register)
+        ctx.sealer = TokenSealer(gateway_jwks_url)
         idp: IdentityProvider
         if identity is not None:
             idp = identity

@@ -216,7 +216,12 @@ class AuthorizePages:
     ) -> Response:
         consent = None
         if approved:
-            consent = await self.ctx.consents.grant(user.personal_id, oauth.client, approved)
+            consent = await self.ctx.consents.grant(
+                user.personal_id,
+                oauth.client,
+                approved,
+                receipt_subject=self.ctx.subjects.subject(oauth.client, user.personal_id),
+            )
         scopes = (
             (["openid"] if openid else [])
             + (consent.scopes() if consent else [])

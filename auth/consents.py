@@ -115,7 +115,10 @@ class ConsentStore:
         client: Client,
         approved: list[CitizenDataDetail],
         now: float | None = None,
+        receipt_subject: str | None = None,
     ) -> Consent:
+        """`receipt_subject`: the citizen as the platform knows them (its pairwise subject);
+        default the principal."""
         if not approved:
             raise ConsentError("nothing was approved")
         now_s = int(time.time() if now is None else now)
@@ -130,7 +133,7 @@ class ConsentStore:
             {
                 "iss": self.issuer,
                 "jti": consent_id,
-                "sub": principal,
+                "sub": receipt_subject or principal,
                 "iat": now_s,
                 "exp": expires_at,
                 "client_id": client.client_id,

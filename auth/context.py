@@ -15,6 +15,7 @@ from auth.db import open_database
 from auth.dpop import make_verifier
 from auth.keys import ALGORITHMS, KeyStore
 from auth.mandates import MandateStore
+from auth.pairwise import Subjects, load_or_create_secret
 from auth.population import (
     GraphQLPopulationRegister,
     PopulationRegister,
@@ -23,6 +24,7 @@ from auth.population import (
 from auth.profile import PlatformProfile
 from auth.replay import ReplayCache
 from auth.revocation import RevocationPublisher
+from auth.sealing import TokenSealer
 from auth.sessions import SessionStore
 from auth.settings import AuthSettings
 from auth.tokens import AccessTokenVerifier, TokenStore
@@ -48,6 +50,9 @@ class AuthContext:
     dpop: DpopVerifier
     # Used client assertion jtis (auth/client_assertion.py).
     replay: ReplayCache
+    subjects: Subjects
+    # Set by the app once it knows the gateway's JWKS; without it no platform token is issued.
+    sealer: TokenSealer | None = None
 
     async def close(self) -> None:
         await self.dpop.replay.close()
@@ -118,4 +123,5 @@ async def open_context(
         admin_token=_admin_token(settings),
         dpop=make_verifier(settings),
         replay=ReplayCache(engine, settings.redis_url),
+        subjects=Subjects(load_or_create_secret(settings.pairwise_secret, settings.data_dir)),
     )

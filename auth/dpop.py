@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth.settings import AuthSettings
-from auth.tokens import InvalidAccessToken
+from auth.tokens import InvalidAccessToken, TokenRecord
 from gateway.dpop import (
     DpopError,
     DpopUnavailable,
@@ -107,7 +107,8 @@ class ProtectedResource:
         self.ctx = ctx
         self.verifier = ctx.dpop
 
-    async def claims(self, request: Request) -> dict[str, Any] | Response:
+    async def claims(self, request: Request) -> tuple[dict[str, Any], TokenRecord] | Response:
+        """The token's claims and its record, or the refusal to send."""
         scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
         scheme, token = scheme.lower(), token.strip()
         if scheme not in ("bearer", "dpop") or not token:
@@ -116,14 +117,14 @@ class ProtectedResource:
                 status_code=401, headers={"WWW-Authenticate": f"Bearer, DPoP {self._algs}"}
             )
         try:
-            claims, _ = await self.ctx.verifier.verify(token)
+            claims, record = await self.ctx.verifier.verify(token)
         except InvalidAccessToken as error:
             return self._refuse(scheme, "invalid_token", str(error))
         jkt = bound_key(claims)
         if scheme == "bearer":
             if jkt is not None:
                 return self._refuse("dpop", "invalid_token", "the token is DPoP-bound")
-            return dict(claims)
+            return dict(claims), record
         if jkt is None:
             return self._refuse("dpop", "invalid_token", "the token is not DPoP-bound")
         url = self.ctx.settings.issuer.rstrip("/") + request.url.path
@@ -134,7 +135,7 @@ class ProtectedResource:
             return self._refuse("dpop", error.error, str(error))
         except DpopUnavailable as error:
             return Response(status_code=503, content=str(error))
-        return dict(claims)
+        return dict(claims), record
 
     @property
     def _algs(self) -> str:

@@ -10,6 +10,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from auth.bridge import wait_for
 from auth.context import AuthContext
 from auth.tokens import InvalidAccessToken, TokenRecord
+from gateway.token_encryption import is_encrypted
 
 
 def _looks_like_jwt(token: str) -> bool:
@@ -19,6 +20,8 @@ def _looks_like_jwt(token: str) -> bool:
 def find_token(ctx: AuthContext, token: str, hint: str | None) -> TokenRecord | None:
     """An access token is one of our JWTs (found by `jti`); anything else may be a refresh
     token (found by hash). The hint only orders the attempts (RFC 7009 §2.1)."""
+    if is_encrypted(token):
+        return wait_for(ctx.tokens.by_sealed_access_token(token))
     if _looks_like_jwt(token):
         try:
             claims = ctx.verifier.decode(token)
@@ -58,13 +61,23 @@ class TokenIntrospection(IntrospectionEndpoint):  # type: ignore[misc]
     def check_permission(self, token: TokenRecord, client: Any, request: Any) -> bool:
         return bool(client.resource_server or token.check_client(client))
 
+    def _subject(self, token: TokenRecord) -> str:
+        """As the token's client was told it (pairwise.py): a platform's token names its
+        pairwise subject, to whoever asks."""
+        client = wait_for(self.ctx.clients.get(token.client_id))
+        return (
+            token.personal_id
+            if client is None
+            else self.ctx.subjects.subject(client, token.personal_id)
+        )
+
     def introspect_token(self, token: TokenRecord) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "active": True,
             "scope": token.scope,
             "client_id": token.client_id,
             "token_type": "refresh_token" if token.is_refresh else "Bearer",
-            "sub": token.personal_id,
+            "sub": self._subject(token),
             "iss": self.ctx.settings.issuer,
             "aud": self.ctx.settings.audience,
             "iat": token.issued_at,

@@ -23,6 +23,7 @@ from auth.context import AuthContext
 from auth.dpop import require_binding
 from auth.keys import ALGORITHM
 from auth.tokens import ACCESS_TOKEN_TYP, Grantee, hash_token
+from auth.userinfo import record_identity_disclosure, user_claims
 
 # private_key_jwt first: an assertion that fails must be refused, not skipped.
 CLIENT_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]
@@ -72,6 +73,7 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
     def __init__(self, ctx: AuthContext) -> None:
         super().__init__(require_nonce=False)
         self.ctx = ctx
+        self._local = threading.local()
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         return wait_for(self.ctx.codes.nonce_used(request.payload.client_id, nonce))
@@ -93,28 +95,27 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
             "exp": int(time.time()) + self.ctx.settings.id_token_ttl,
         }
 
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        # generate_user_info is given no client; the ID token's `sub` depends on it.
+        self._local.client = request.client
+        id_token: str = super().encode_id_token(token, request)
+        return id_token
+
     def generate_user_info(self, user: Grantee, scope: str) -> UserInfo:
-        return UserInfo(wait_for(user_claims(self.ctx, user.personal_id, scope)))
+        client = self._local.client
+        claims = wait_for(user_claims(self.ctx, client, user.personal_id, scope))
+        wait_for(
+            record_identity_disclosure(
+                self.ctx, client, user.personal_id, claims, "id_token", user.consent_id
+            )
+        )
+        return UserInfo(claims)
 
 
 def id_token_algorithm(client: Any) -> str:
     """The client's `id_token_signed_response_alg` (the FAPI profile makes it PS256), else
     RS256, which OpenID Connect lets every client expect."""
     return str(client.metadata.id_token_signed_response_alg or ALGORITHM)
-
-
-async def user_claims(ctx: AuthContext, personal_id: str, scope: str) -> dict[str, str]:
-    """OIDC claims: `sub` always; names and birthdate only with the identity category."""
-    info = {"sub": personal_id}
-    if "identity:read" in scope.split():
-        person = await ctx.register.person(personal_id)
-        if person is not None:
-            info["name"] = person.name
-            info["given_name"] = person.given_name
-            info["family_name"] = person.family_name
-            if person.date_of_birth:
-                info["birthdate"] = person.date_of_birth.isoformat()
-    return info
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]

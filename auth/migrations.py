@@ -34,10 +34,21 @@ def _pushed_requests_and_used_identifiers(connection: Connection) -> None:
     tables.used_identifiers.create(connection, checkfirst=True)
 
 
+def _access_token_hash(connection: Connection) -> None:
+    # A database made by `_initial` from today's tables has the column already.
+    if "access_token_hash" in {c["name"] for c in inspect(connection).get_columns("tokens")}:
+        return
+    connection.execute(text("ALTER TABLE tokens ADD COLUMN access_token_hash VARCHAR(64)"))
+    connection.execute(
+        text("CREATE UNIQUE INDEX ix_tokens_access_token ON tokens (access_token_hash)")
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema", _initial),
     (2, "DPoP key bindings of codes and tokens", _dpop_bindings),
     (3, "pushed authorization requests, used identifiers", _pushed_requests_and_used_identifiers),
+    (4, "tokens.access_token_hash: sealed access tokens are found by hash", _access_token_hash),
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import AuthorizationServer as _AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -33,6 +33,7 @@ from auth.grants import (
     RefreshTokenGrant,
     S256CodeChallenge,
 )
+from auth.sealing import SealingUnavailable
 from auth.token_exchange import TokenExchangeGrant
 from auth.tokens import Grantee
 from gateway.dpop import DpopError, DpopUnavailable
@@ -120,6 +121,22 @@ def to_response(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
     return response
 
 
+class TemporarilyUnavailable(OAuth2Error):  # type: ignore[misc]
+    error = "temporarily_unavailable"
+    status_code = 503
+
+
+async def sealed_for_gateway(ctx: AuthContext, access_token: str) -> str:
+    """A platform's access token, readable by the gateway only (sealing.py); none without
+    the gateway's key."""
+    if ctx.sealer is None:
+        raise TemporarilyUnavailable("This server does not know the gateway's encryption key.")
+    try:
+        return await ctx.sealer.seal(access_token)
+    except SealingUnavailable as error:
+        raise TemporarilyUnavailable(f"No platform token can be issued now: {error}") from None
+
+
 class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
     def __init__(self, ctx: AuthContext) -> None:
         super().__init__(scopes_supported=SCOPES_SUPPORTED)
@@ -200,6 +217,12 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
         refresh_expires_at = now + ctx.settings.refresh_token_ttl
         if user.not_after is not None:
             refresh_expires_at = min(refresh_expires_at, user.not_after)
+        sealed = None
+        if not request.client.first_party:
+            # Before process_token, so the ID token's at_hash is of what the client holds.
+            sealed = token["access_token"] = wait_for(
+                sealed_for_gateway(ctx, token["access_token"])
+            )
         wait_for(
             ctx.tokens.save(
                 jti=claims["jti"],
@@ -211,6 +234,7 @@ class AuthorizationServer(_AuthorizationServer):  # type: ignore[misc]
                 refresh_token=token.get("refresh_token"),
                 refresh_expires_at=refresh_expires_at,
                 dpop_jkt=request.dpop_jkt,
+                sealed_access_token=sealed,
             )
         )
 

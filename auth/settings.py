@@ -54,6 +54,9 @@ class AuthSettings(BaseSettings):
 
     # DPoP proof algorithms accepted at the token and userinfo endpoints (RFC 9449).
     dpop_algorithms: list[str] = list(DEFAULT_ALGORITHMS)
+    # Keys the pairwise subjects platforms see (pairwise.py); empty: generated at the first
+    # start into `<data_dir>/pairwise-secret`.
+    pairwise_secret: str = ""
 
     clients_file: Path | None = None
     # Initial access token for RFC 7591 registration; in development one is generated.

@@ -105,7 +105,11 @@ tokens = Table(
     # The DPoP key (RFC 7638 thumbprint) the access token is bound to; a public client's
     # refresh token is bound to it too.
     Column("dpop_jkt", String(64)),
+    # A platform's access token is sealed for the gateway (sealing.py): this server cannot
+    # read it back, so it finds the row by the token's hash.
+    Column("access_token_hash", String(64)),
     Index("ix_tokens_consent", "consent_id"),
+    Index("ix_tokens_access_token", "access_token_hash", unique=True),
     Index("ix_tokens_mandate", "mandate_id"),
     Index("ix_tokens_code", "code_hash"),
 )

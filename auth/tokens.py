@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth import tables
 from auth.keys import KeyStore
 from auth.revocation import RevocationPublisher
+from gateway.token_encryption import is_encrypted
 
 ACCESS_TOKEN_TYP = "at+jwt"
 # Tolerated difference between this server's clock and an issuer's, for `nbf` only.
@@ -101,6 +102,20 @@ class TokenRecord:
             not_after=self.refresh_expires_at,
         )
 
+    def claims(self) -> dict[str, Any]:
+        """What the row says of an access token this server cannot read (a sealed one)."""
+        claims: dict[str, Any] = {
+            "sub": self.personal_id,
+            "client_id": self.client_id,
+            "scope": self.scope,
+            "jti": self.jti,
+            "iat": self.issued_at,
+            "exp": self.expires_at,
+        }
+        if self.actor:
+            claims["act"] = {"sub": self.actor}
+        return claims
+
 
 def _record(row: Row[tuple[object, ...]], is_refresh: bool) -> TokenRecord:
     m = row._mapping
@@ -146,6 +161,7 @@ class TokenStore:
         refresh_token: str | None,
         refresh_expires_at: int | None,
         dpop_jkt: str | None = None,
+        sealed_access_token: str | None = None,
     ) -> None:
         async with self.engine.begin() as connection:
             await connection.execute(
@@ -166,6 +182,9 @@ class TokenStore:
                     expires_at=expires_at,
                     refresh_expires_at=refresh_expires_at if refresh_token else None,
                     dpop_jkt=dpop_jkt,
+                    access_token_hash=(
+                        hash_token(sealed_access_token) if sealed_access_token else None
+                    ),
                 )
             )
 
@@ -173,6 +192,16 @@ class TokenStore:
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(select(tables.tokens).where(tables.tokens.c.jti == jti))
+            ).first()
+        return _record(row, False) if row else None
+
+    async def by_sealed_access_token(self, token: str) -> TokenRecord | None:
+        t = tables.tokens
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(t).where(t.c.access_token_hash == hash_token(token))
+                )
             ).first()
         return _record(row, False) if row else None
 
@@ -275,6 +304,13 @@ class AccessTokenVerifier:
         return claims
 
     async def verify(self, token: str) -> tuple[dict[str, Any], TokenRecord]:
+        if is_encrypted(token):
+            sealed = await self.tokens.by_sealed_access_token(token)
+            if sealed is None or sealed.revoked_at is not None:
+                raise InvalidAccessToken("unknown or revoked")
+            if sealed.expires_at <= time.time():
+                raise InvalidAccessToken("expired")
+            return sealed.claims(), sealed
         claims = self.decode(token)
         record = await self.tokens.by_jti(str(claims.get("jti")))
         if record is None or record.revoked_at is not None:

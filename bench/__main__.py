@@ -1,5 +1,5 @@
-"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients|fuzz|overload|arrivals|audit]`,
-`run` by default."""
+"""`python -m bench [run|compose|subgraphs|issuer|load|micro|clients|fuzz|overload|arrivals|audit|
+sealed-tokens]`, `run` by default."""
 
 from __future__ import annotations
 
@@ -141,6 +141,12 @@ def _audit(args: argparse.Namespace) -> int:
     return audit_main(args.mode, args.audit_dir, args.composer, args.suite, args.port, args.details)
 
 
+def _sealed_tokens(args: argparse.Namespace) -> int:
+    from bench.sealed_tokens import main as sealed_main
+
+    return sealed_main(args.requests)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -266,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         "--details", action="store_true", help="print diffs, refusals and failing cases"
     )
     audit.set_defaults(handler=_audit)
+
+    sealed = commands.add_parser(
+        "sealed-tokens", help="the gateway's token path: plain against sealed access tokens"
+    )
+    sealed.add_argument("--requests", type=int, default=5000)
+    sealed.set_defaults(handler=_sealed_tokens)
 
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0].startswith("-"):

@@ -1,6 +1,8 @@
 """Stage 0: who is asking. Turns a request's credentials into a `Caller` before anything else.
 
     Authorization: Bearer <JWT>  ─▶ verify (signature, alg allow-list, typ, iss, aud, exp, nbf)
+                                    (a JWE encrypted to this gateway is opened first:
+                                    token_encryption.py)
       or DPoP <JWT> + DPoP proof ─▶ not revoked (jti, consent, mandate: see revocation.py)
                                  ─▶ sender constraint: a token bound to a key (`cnf.jkt`)
                                     only as DPoP, with a valid proof by that key (dpop.py)
@@ -50,6 +52,12 @@ from gateway.revocation import (
     RevocationList,
 )
 from gateway.settings import GatewaySettings, check_settings
+from gateway.token_encryption import (
+    TokenDecryption,
+    UndecryptableToken,
+    is_encrypted,
+    load_or_create_decryption_key,
+)
 
 _log = logging.getLogger(__name__)
 # RFC 9068 section 2.1; some issuers write the media type out in full.
@@ -118,8 +126,10 @@ class TokenVerifier:
         algorithms: frozenset[str],
         leeway: float,
         keys: RemoteKeySet | None = None,
+        decryption: TokenDecryption | None = None,
     ) -> None:
         self.issuer = issuer
+        self.decryption = decryption
         self.audience = audience
         self.algorithms = algorithms
         self.leeway = leeway
@@ -135,7 +145,7 @@ class TokenVerifier:
         now = time.time() if now is None else now
         caller = self._verified.get(token)
         if caller is None:
-            claims = await self._verify_signature(token)
+            claims = await self._verify_signature(self._signed(token))
             self._check_claims(claims, now)
             caller = self._verified[token] = Caller.from_claims(claims)
             if len(self._verified) > _VERIFIED_CACHE_SIZE:
@@ -148,6 +158,17 @@ class TokenVerifier:
                 del self._verified[token]
                 raise
         return caller
+
+    def _signed(self, token: str) -> str:
+        """The signed JWT itself, or the one nested in a JWE encrypted to this gateway."""
+        if not is_encrypted(token):
+            return token
+        if self.decryption is None:
+            raise InvalidToken("the token is encrypted, and this gateway opens no encrypted tokens")
+        try:
+            return self.decryption.open(token)
+        except UndecryptableToken as error:
+            raise InvalidToken(str(error)) from None
 
     async def _verify_signature(self, token: str) -> Mapping[str, Any]:
         header = _header(token)
@@ -215,6 +236,7 @@ class Authenticator:
     def __init__(self, settings: GatewaySettings) -> None:
         check_settings(settings)
         self.settings = settings
+        self.decryption = TokenDecryption(load_or_create_decryption_key(settings.identity_key_dir))
         self.verifier: TokenVerifier | None = None
         if settings.issuer is not None:
             assert settings.audience is not None, "check_settings requires it"
@@ -224,6 +246,7 @@ class Authenticator:
                 frozenset(settings.token_algorithms),
                 settings.token_leeway,
                 RemoteKeySet(settings.jwks_url) if settings.jwks_url else None,
+                self.decryption,
             )
         self.revocations = RevocationList(settings.revocation_claims)
         self.feeds: list[RevocationFeed] = []

@@ -124,8 +124,10 @@ def _ready(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:
 
 
 def _jwks(gateway: Gateway) -> Callable[[Request], Awaitable[Response]]:
-    """The public keys subgraphs check identity tokens with."""
-    body = orjson.dumps(gateway.identity.jwks())
+    """The public keys subgraphs check identity tokens with, and the one issuers encrypt
+    access tokens to (`use: enc`)."""
+    keys = [*gateway.identity.jwks()["keys"], gateway.authenticator.decryption.public_jwk()]
+    body = orjson.dumps({"keys": keys})
 
     async def jwks(request: Request) -> Response:
         return Response(body, media_type=_JSON, headers={"cache-control": "max-age=60"})

@@ -82,7 +82,9 @@ class Citizen:
     death of a parent or a spouse is the citizen's own life event), nothing else about them.
     """
 
-    personal_id: strawberry.ID
+    # The personal identity code is the citizen's identity: a platform reads it only inside
+    # the identity category (the gateway enforces this; the key is never scoped internally).
+    personal_id: strawberry.ID = strawberry.federation.field(requires_scopes=read_scope("identity"))
     # None only for someone the caller may not see at all: not even whether they exist.
     record: strawberry.Private[PersonRecord | None]
     related: strawberry.Private[bool] = False

@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from auth.clients import hash_secret
 from auth.population import Person, write_population_file
+from gateway.token_encryption import TokenDecryption
 
 PLATFORM_SECRET = "bank-secret-for-tests-only"
 GATEWAY_SECRET = "gateway-secret-for-tests-only"
@@ -220,3 +221,13 @@ def decode_unverified(token: str) -> dict[str, Any]:
 
 def decode_header(token: str) -> dict[str, Any]:
     return _part(token, 0)
+
+
+def open_sealed(token: str, decryption: TokenDecryption) -> str:
+    """The signed JWT inside a platform's access token, as the gateway opens it."""
+    return decryption.open(token)
+
+
+def gateway_claims(token: str, decryption: TokenDecryption) -> dict[str, Any]:
+    """A platform's access token's claims as the gateway reads them (the platform cannot)."""
+    return decode_unverified(open_sealed(token, decryption))

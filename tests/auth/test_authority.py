@@ -21,6 +21,7 @@ from tests.auth.support import (
     authorize,
     decode_unverified,
     free_port,
+    gateway_claims,
     serve,
 )
 from tests.auth.test_flow import bank_params, code_for, token
@@ -52,7 +53,7 @@ def test_a_platform_token_speaks_by_consent_and_names_no_wards(auth_server: Runn
                 "code_verifier": pkce.verifier,
             },
         )
-    claims = decode_unverified(answer.json()["access_token"])
+    claims = gateway_claims(answer.json()["access_token"], auth_server.gateway.decryption)
     assert claims["authority"] == "consent" and claims["consent_id"]
     assert "guardian_of" not in claims
 

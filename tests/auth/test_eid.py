@@ -51,6 +51,7 @@ from tests.auth.support import (
     citizen_data,
     decode_unverified,
     free_port,
+    gateway_claims,
     request_id,
     serve,
 )
@@ -96,6 +97,8 @@ class Pair:
     ours: str
     ours_ctx: AuthContext
     rewriter: IdTokenRewriter = field(default_factory=IdTokenRewriter)
+    # Opens our server's platform tokens, as the gateway would.
+    gateway: TestGateway = field(default_factory=TestGateway)
 
     @property
     def callback(self) -> str:
@@ -154,7 +157,7 @@ def eid_pair(
     app = create_app(settings, gateway=gateway_trust(gateway))
     with serve(standin, eid_port) as eid_url, serve(app, our_port) as our_url:
         rewriter.ctx = standin.state.ctx
-        yield Pair(eid_url, our_url, app.state.ctx, rewriter)
+        yield Pair(eid_url, our_url, app.state.ctx, rewriter, gateway)
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +285,7 @@ def test_a_citizen_signs_in_through_the_eid(pair: Pair) -> None:
         back = follow(http, sign_in_at_eid(http, pair, follow(http, to_eid), ANNA))
         assert query_of(back.headers["location"])["state"] == asked["state"]
         token = bank_token(http, pair, follow(http, back), pkce)
-    claims = decode_unverified(token)
+    claims = gateway_claims(token, pair.gateway.decryption)
     upstream = pair.rewriter.seen[-1]
     assert upstream["nonce"] == asked["nonce"] and upstream["aud"] == [EID_CLIENT]
     # The eID's `sub` is the personal id; how and when it signed the citizen in carries over.
@@ -406,7 +409,7 @@ def test_the_personal_id_comes_from_the_configured_claim(
         pkce = Pkce.new()
         with browser() as http:
             callback = follow(http, to_our_callback(http, pair, ANNA, pkce))
-            claims = decode_unverified(bank_token(http, pair, callback, pkce))
+            claims = gateway_claims(bank_token(http, pair, callback, pkce), pair.gateway.decryption)
     assert claims["sub"] == ANNA
     assert claims["amr"] == list(DEFAULT_AMR) == ["eid"]
     assert "acr" not in claims

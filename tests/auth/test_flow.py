@@ -3,6 +3,8 @@ token, refresh with rotation, revocation, introspection and userinfo."""
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 
 from tests.auth.conftest import RunningAuth
@@ -16,7 +18,13 @@ from tests.auth.support import (
     citizen_data,
     decode_header,
     decode_unverified,
+    open_sealed,
 )
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
 
 BANK = ("bank", PLATFORM_SECRET)
 GATEWAY = ("gateway", GATEWAY_SECRET)
@@ -76,11 +84,23 @@ def test_code_flow_subset_refresh_revoke(auth_server: RunningAuth) -> None:
         )
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        claims = decode_unverified(body["access_token"])
-        assert decode_header(body["access_token"])["typ"] == "at+jwt"
+        # The platform's token is sealed for the gateway: nothing in it reads as Anna's id.
+        sealed = body["access_token"]
+        assert decode_header(sealed) == {
+            "alg": "ECDH-ES",
+            "enc": "A256GCM",
+            "cty": "JWT",
+            "kid": auth_server.gateway.decryption.key.kid,
+            "epk": decode_header(sealed)["epk"],
+        }
+        assert ANNA not in sealed and all(ANNA.encode() not in _b64(p) for p in sealed.split("."))
+        inner = open_sealed(sealed, auth_server.gateway.decryption)
+        claims = decode_unverified(inner)
+        assert decode_header(inner)["typ"] == "at+jwt"
         assert set(body["scope"].split()) == {"openid", "identity:read", "income:read"}
         assert claims["iss"] == auth_server.url
         assert claims["aud"] == "citizen-account"
+        # Inside, for the gateway alone: whose data it is.
         assert claims["sub"] == ANNA
         assert claims["client_id"] == "bank"
         assert claims["acr"] and claims["jti"] and claims["exp"] > claims["iat"]
@@ -93,7 +113,10 @@ def test_code_flow_subset_refresh_revoke(auth_server: RunningAuth) -> None:
 
         bearer = {"Authorization": f"Bearer {body['access_token']}"}
         info = http.get("/userinfo", headers=bearer).json()
-        assert info["sub"] == ANNA and info["given_name"] == "Anna"
+        # The bank's pairwise subject; the personal id only because identity was ticked.
+        assert info["sub"] != ANNA and info["sub"] == id_token["sub"]
+        assert info["personal_id"] == ANNA and info["given_name"] == "Anna"
+        assert id_token["personal_id"] == ANNA
 
         # The consent record is signed and holds only what was approved.
         ctx = auth_server.ctx
@@ -101,7 +124,8 @@ def test_code_flow_subset_refresh_revoke(auth_server: RunningAuth) -> None:
         assert consent is not None and consent.status() == "ACTIVE"
         receipt = ctx.consents.verify_receipt(consent.receipt)
         assert receipt["categories"] == ["identity", "income"]
-        assert receipt["sub"] == ANNA and receipt["controller"] == "Example Bank"
+        assert receipt["sub"] == info["sub"] and receipt["controller"] == "Example Bank"
+        assert consent.principal == ANNA
 
         # Refresh rotates: the new refresh token works, the old one is refused.
         refreshed = token(
@@ -110,11 +134,13 @@ def test_code_flow_subset_refresh_revoke(auth_server: RunningAuth) -> None:
         assert refreshed.status_code == 200, refreshed.text
         new = refreshed.json()
         assert new["refresh_token"] != body["refresh_token"]
-        assert decode_unverified(new["access_token"])["consent_id"] == claims["consent_id"]
+        opened = decode_unverified(open_sealed(new["access_token"], auth_server.gateway.decryption))
+        assert opened["consent_id"] == claims["consent_id"]
 
         introspected = http.post("/introspect", data={"token": new["access_token"]}, auth=GATEWAY)
         assert introspected.json()["active"] is True
         assert introspected.json()["consent_id"] == claims["consent_id"]
+        assert introspected.json()["sub"] == info["sub"]
 
         # RFC 7009 revocation of the access token; the refresh token of the same response too.
         revoked = http.post("/revoke", data={"token": new["access_token"]}, auth=BANK)

@@ -45,16 +45,16 @@ def test_reused_code_is_invalid_grant_and_revokes_its_tokens(auth_server: Runnin
             "/introspect", data={"token": first.json()["access_token"]}, auth=GATEWAY
         )
         assert introspected.json() == {"active": False}
-    jti = parse_jti(first.json()["access_token"])
+    jti = parse_jti(first.json()["access_token"], auth_server)
     record = auth_server.call(auth_server.ctx.tokens.by_jti(jti))
     assert record is not None and record.revoked_at is not None
     assert hash_token(code) == record.code_hash
 
 
-def parse_jti(access_token: str) -> str:
-    from tests.auth.support import decode_unverified
+def parse_jti(access_token: str, auth_server: RunningAuth) -> str:
+    from tests.auth.support import gateway_claims
 
-    return str(decode_unverified(access_token)["jti"])
+    return str(gateway_claims(access_token, auth_server.gateway.decryption)["jti"])
 
 
 def test_wrong_redirect_uri(auth_server: RunningAuth) -> None:
@@ -115,13 +115,15 @@ def test_refusing_on_the_consent_page_is_access_denied(auth_server: RunningAuth)
 
 
 def test_revoked_consent_stops_every_token_under_it(auth_server: RunningAuth) -> None:
-    from tests.auth.support import decode_unverified
+    from tests.auth.support import gateway_claims
 
     pkce = Pkce.new()
     with auth_server.client() as http:
         code = code_for(http, pkce, ["income", "identity"])
         body = exchange_code(http, code, pkce.verifier).json()
-        consent_id = decode_unverified(body["access_token"])["consent_id"]
+        consent_id = gateway_claims(body["access_token"], auth_server.gateway.decryption)[
+            "consent_id"
+        ]
         ctx = auth_server.ctx
         auth_server.call(ctx.consents.revoke(consent_id, ANNA))
 

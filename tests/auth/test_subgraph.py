@@ -21,8 +21,8 @@ from tests.auth.support import (
     DAN,
     Pkce,
     authorize,
-    decode_unverified,
     free_port,
+    gateway_claims,
     years_ago,
 )
 from tests.auth.test_flow import GATEWAY, bank_params, code_for, token
@@ -66,7 +66,9 @@ def test_citizen_manages_consents_and_reads_the_log(auth_server: RunningAuth) ->
     with auth_server.client() as http:
         code = code_for(http, pkce, ["income"])
         bank = exchange_code(http, code, pkce.verifier).json()
-        consent_id = decode_unverified(bank["access_token"])["consent_id"]
+        consent_id = gateway_claims(bank["access_token"], auth_server.gateway.decryption)[
+            "consent_id"
+        ]
         disclosures = [
             {
                 "principal": ANNA,
@@ -304,7 +306,7 @@ def _bank_consent(auth_server: RunningAuth) -> str:
         params = bank_params(pkce, nonce=secrets.token_hex(8))
         code = authorize(http, params, ANNA, ["income"])["code"]
         bank = exchange_code(http, code, pkce.verifier).json()
-    return str(decode_unverified(bank["access_token"])["consent_id"])
+    return str(gateway_claims(bank["access_token"], auth_server.gateway.decryption)["consent_id"])
 
 
 def test_a_platform_withdraws_its_own_consent_and_no_other(auth_server: RunningAuth) -> None:

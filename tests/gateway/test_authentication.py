@@ -289,9 +289,21 @@ def test_settings_that_would_open_a_hole_are_refused(settings: dict[str, Any]) -
 async def test_the_published_keys_are_public_only(gw: GatewayClient) -> None:
     async with httpx.AsyncClient() as client:
         jwks = (await client.get(f"{gw.base_url}/.well-known/jwks.json")).json()
-    [key] = jwks["keys"]
-    assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("OKP", "Ed25519", "Ed25519", "sig")
-    assert "d" not in key
+    # The identity tokens' signing key, and the key issuers encrypt access tokens to.
+    [signing, encryption] = jwks["keys"]
+    assert (signing["kty"], signing["crv"], signing["alg"], signing["use"]) == (
+        "OKP",
+        "Ed25519",
+        "Ed25519",
+        "sig",
+    )
+    assert (encryption["kty"], encryption["crv"], encryption["alg"], encryption["use"]) == (
+        "OKP",
+        "X25519",
+        "ECDH-ES",
+        "enc",
+    )
+    assert "d" not in signing and "d" not in encryption
 
 
 async def test_keys_can_come_from_a_jwks_url_other_than_the_issuers(issuer: TestIssuer) -> None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.token_encryption import TokenDecryption, load_or_create_decryption_key
 from subgraphs.common.settings import GATEWAY_ISSUER
 from tests.auth.support import free_port, serve
 
@@ -82,6 +83,10 @@ class TestGateway:
 
     signing_key: OKPKey = field(default_factory=new_key)
     published: list[OKPKey] = field(default_factory=list)
+    # What the auth server seals platforms' access tokens to (gateway/token_encryption.py).
+    decryption: TokenDecryption = field(
+        default_factory=lambda: TokenDecryption(load_or_create_decryption_key(None))
+    )
     issuer: str = GATEWAY_ISSUER
     jwks_url: str = ""
     fetches: int = 0
@@ -124,7 +129,8 @@ class TestGateway:
         return self.sign(self.header(), self.claims(audience, caller, **overrides))
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [key.as_dict(private=False) for key in self.published]}
+        keys = [key.as_dict(private=False) for key in self.published]
+        return {"keys": [*keys, self.decryption.public_jwk()]}
 
     def rotate(self) -> None:
         """Sign with a new key and publish only it, as a gateway rotating its keys would."""

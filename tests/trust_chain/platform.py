@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from auth.clients import hash_secret
+from gateway.token_encryption import TokenDecryption, load_or_create_decryption_key
 from launcher.clients import PORTAL_CLIENT_ID, client_secret
 from tests.auth.support import Pkce, authorize, citizen_data, decode_unverified
 from tests.launched import HOST, ROOT, Launcher, free_base_port
@@ -29,6 +30,9 @@ from tests.launched import HOST, ROOT, Launcher, free_base_port
 CATEGORIES = ("identity", "address", "family", "income", "tax", "benefits", "vehicles", "business")
 BANK_SECRET = "bank-secret-for-trust-chain-tests"
 BANK_REDIRECT = "https://bank.example/callback"
+# A second third-party platform, on a host (a pairwise sector) of its own.
+HOUSING_SECRET = "housing-secret-for-trust-chain-tests"
+HOUSING_REDIRECT = "https://housing.example/callback"
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 
 
@@ -43,6 +47,15 @@ def write_clients(path: Path) -> Path:
                     "token_endpoint_auth_method": "client_secret_basic",
                     "client_secret_sha256": hash_secret(BANK_SECRET),
                     "purpose": "Mortgage application",
+                    "data_categories": list(CATEGORIES),
+                },
+                {
+                    "client_id": "housing",
+                    "client_name": "Example Housing",
+                    "redirect_uris": [HOUSING_REDIRECT],
+                    "token_endpoint_auth_method": "client_secret_basic",
+                    "client_secret_sha256": hash_secret(HOUSING_SECRET),
+                    "purpose": "Rental application",
                     "data_categories": list(CATEGORIES),
                 },
             ]
@@ -134,11 +147,27 @@ class Platform:
     ) -> tuple[str, str | None]:
         """The bank asks for `asked`; the citizen approves `ticked`. Returns the access
         token and the consent id. With no categories asked, it only signs the citizen in."""
+        body = self.platform_tokens(personal_id, asked, ticked, expires_in)
+        return str(body["access_token"]), self.gateway_claims(body["access_token"]).get(
+            "consent_id"
+        )
+
+    def platform_tokens(
+        self,
+        personal_id: str,
+        asked: list[str],
+        ticked: list[str],
+        expires_in: float | None = None,
+        client: tuple[str, str, str] = ("bank", BANK_SECRET, BANK_REDIRECT),
+    ) -> dict[str, Any]:
+        """The token response a platform (`client`: id, secret, redirect URI; the bank by
+        default) gets when it asks for `asked` and the citizen approves `ticked`."""
+        client_id, secret, redirect_uri = client
         pkce = Pkce.new()
         params = {
             "response_type": "code",
-            "client_id": "bank",
-            "redirect_uri": BANK_REDIRECT,
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
             "scope": "openid",
             "state": "s",
             "code_challenge": pkce.challenge,
@@ -157,14 +186,20 @@ class Platform:
                 data={
                     "grant_type": "authorization_code",
                     "code": answer["code"],
-                    "redirect_uri": BANK_REDIRECT,
+                    "redirect_uri": redirect_uri,
                     "code_verifier": pkce.verifier,
                 },
-                auth=("bank", BANK_SECRET),
+                auth=(client_id, secret),
             )
         assert response.status_code == 200, response.text
-        body = response.json()
-        return str(body["access_token"]), decode_unverified(body["access_token"]).get("consent_id")
+        body: dict[str, Any] = response.json()
+        return body
+
+    def gateway_claims(self, access_token: str) -> dict[str, Any]:
+        """A platform's access token as the gateway reads it: opened with the gateway's key
+        (the launcher's gateway keeps it in the data dir), the signed JWT inside decoded."""
+        key = load_or_create_decryption_key(self.data_dir / "gateway-keys")
+        return decode_unverified(TokenDecryption(key).open(access_token))
 
     def exchange(self, actor_token: str, principal: str) -> httpx.Response:
         with self._client() as http:

@@ -75,14 +75,16 @@ class World:
         return self.own_view[personal_id]
 
 
-def _citizen_query(targets: dict[str, str]) -> str:
+def _citizen_query(targets: dict[str, str], with_id: bool = True) -> str:
     """One document, one aliased root field per (target, category): a refusal in one cell
-    cannot null another (each root field is nullable)."""
+    cannot null another (each root field is nullable). `personalId` is identity data: asked
+    for only `with_id` (a caller without identity would have every cell nulled by it)."""
     parts = []
+    identifier = "personalId " if with_id else ""
     for alias, target in targets.items():
         for category, (selection, _, _) in FIELDS.items():
             parts.append(f'{alias}_{category}: citizen(personalId: "{target}") ')
-            parts.append(f"{{ personalId {selection} }}\n")
+            parts.append(f"{{ {identifier}{selection} }}\n")
     return "{\n" + "".join(parts) + "}"
 
 
@@ -145,9 +147,11 @@ def _refused_tokens(
     revocable = platform.mandate(own[p.parent], p.spouse, own[p.spouse], ["income"])
     revoked_delegate = platform.delegated_token(own[p.spouse], p.parent)
     for token in (short_consent, revoked_consent, expiring_delegate, revoked_delegate):
-        assert platform.graphql("{ me { personalId } }", token)["data"]["me"] == {
-            "personalId": p.parent
-        }, "each works before its authority ends"
+        # Income is what each may read (the personal id would need identity).
+        answer = platform.graphql("{ me { income { year } } }", token)
+        assert "errors" not in answer and answer["data"]["me"] is not None, (
+            "each works before its authority ends"
+        )
     revoked = platform.graphql(
         "mutation($id: ID!) { revokeConsent(id: $id) { status } }", own[p.parent], id=consent_id
     )
@@ -197,11 +201,12 @@ def _check_cell(
     if target not in caller.reads:
         assert value is None and errors.get((alias,)) == FORBIDDEN, (where, body)
         return {(alias,)}
+    who = {"personalId": target} if "identity" in caller.categories else {}
     if category not in caller.categories:
         assert errors.get((alias, key)) == UNAUTHORIZED, (where, body)
-        assert value == (None if non_null else {"personalId": target, key: None}), (where, value)
+        assert value == (None if non_null else {**who, key: None}), (where, value)
         return {(alias, key)}
-    assert value == {"personalId": target, key: world.own_view[target][category]}, (where, value)
+    assert value == {**who, key: world.own_view[target][category]}, (where, value)
     return set()
 
 
@@ -232,7 +237,9 @@ def test_each_caller_reads_exactly_whom_and_what_the_rule_allows(
         "grown": p.grown_child,
         "stranger": p.stranger,
     }
-    body = platform.graphql(_citizen_query(targets), caller.token)
+    body = platform.graphql(
+        _citizen_query(targets, with_id="identity" in caller.categories), caller.token
+    )
     errors = _errors_by_path(body)
     expected: set[tuple[str | int, ...]] = set()
     for alias, target in targets.items():
@@ -250,6 +257,10 @@ def test_me_is_the_data_subject(platform: Platform, world: World, name: str) -> 
     if caller.subject is None:
         assert body["data"]["me"] is None
         assert _errors_by_path(body) == {("me",): UNAUTHORIZED}
+    elif "identity" not in caller.categories:
+        # The personal identity code is identity data; being non-null, its refusal nulls `me`.
+        assert body["data"]["me"] is None
+        assert _errors_by_path(body) == {("me", "personalId"): UNAUTHORIZED}
     else:
         assert body == {"data": {"me": {"personalId": caller.subject}}}
 

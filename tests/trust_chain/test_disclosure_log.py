@@ -148,21 +148,28 @@ def test_a_guardian_reading_a_childs_income_is_recorded_for_the_child(
     children = response.json()["data"]["me"]["family"]["children"]
     minors = [c for c in children if is_minor(_born(c["personalId"]), date.today())]
     assert people.minor in {c["personalId"] for c in minors}
+
     # The parent's own family is theirs to read, and a grown child's income is FORBIDDEN
     # (null with an error: nothing disclosed). A minor's income is read by the guardian,
-    # even when there is none to show (null without an error: that there is none).
+    # even when there is none to show (null without an error: that there is none). Each
+    # child's personal identity code is identity data, disclosed through the relationship.
+    def income(child: dict[str, Any]) -> list[str]:
+        if child not in minors:
+            return []
+        return ["income.total"] if child["income"] else ["income"]
+
     assert _records(platform, trace) == [
         {
             "principal": child["personalId"],
             "client_id": "portal",
             "actor": people.parent,
-            "categories": ["income"],
-            "fields": ["income.total"] if child["income"] else ["income"],
+            "categories": ["identity", "income"] if child in minors else ["identity"],
+            "fields": sorted([*income(child), "personalId"]),
             "purpose": "guardianship",
             "consent_id": None,
             "mandate_id": None,
         }
-        for child in sorted(minors, key=lambda c: str(c["personalId"]))
+        for child in sorted(children, key=lambda c: str(c["personalId"]))
     ]
 
 
