@@ -114,6 +114,8 @@ class TokenRecord:
         }
         if self.actor:
             claims["act"] = {"sub": self.actor}
+        if self.dpop_jkt:
+            claims["cnf"] = {"jkt": self.dpop_jkt}
         return claims
 
 

@@ -31,13 +31,19 @@ from tests.auth.support import (
     authorize,
     citizen_data,
     decode_header,
-    decode_unverified,
     free_port,
+    gateway_claims,
+    open_sealed,
     serve,
 )
 from tests.auth.test_flow import bank_params, code_for
 from tests.gateway.kit.dpop import DpopKey
 from tests.subgraphs.gateway_tokens import TestGateway
+
+
+def _sealed_claims(auth: RunningAuth, access_token: str) -> dict[str, Any]:
+    """A platform's access token as the gateway opens it (the platform cannot)."""
+    return gateway_claims(access_token, auth.gateway.decryption)
 
 
 def request_params(pkce: Pkce, **extra: str) -> dict[str, str]:
@@ -107,10 +113,13 @@ def test_fapi_platform_end_to_end_with_authlib(auth_server: RunningAuth) -> None
             headers={"DPoP": dpop.proof("POST", f"{auth_server.url}/token")},
         )
     assert token["token_type"] == "DPoP"
-    assert decode_unverified(token["access_token"])["cnf"] == {"jkt": dpop.jkt}
+    assert _sealed_claims(auth_server, token["access_token"])["cnf"] == {"jkt": dpop.jkt}
     id_claims = verify_id_token(auth_server, token["id_token"], "PS256")
     assert id_claims["aud"] == [platform.client_id] and id_claims["nonce"] == "n-par"
-    assert decode_header(token["access_token"])["alg"] == "PS256"
+    assert (
+        decode_header(open_sealed(token["access_token"], auth_server.gateway.decryption))["alg"]
+        == "PS256"
+    )
 
     # Introspection, authenticated the same way, says what the token may be used for.
     with platform.oauth_client(auth_server) as client:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
-from tests.auth.support import authorize, citizen_data, decode_unverified
+from tests.auth.support import authorize, citizen_data
 from tests.gateway.kit.dpop import DpopKey
 from tests.trust_chain.people import find_people
 from tests.trust_chain.platform import BANK_REDIRECT, BANK_SECRET, Platform, another_gateway
@@ -53,7 +53,7 @@ def bound(platform: Platform) -> tuple[str, DpopKey, str]:
             headers={"DPoP": key.proof("POST", f"{platform.auth}/token")},
         )
     assert token["token_type"] == "DPoP"
-    assert decode_unverified(token["access_token"])["cnf"] == {"jkt": key.jkt}
+    assert platform.gateway_claims(token["access_token"])["cnf"] == {"jkt": key.jkt}
     return str(token["access_token"]), key, citizen
 
 
