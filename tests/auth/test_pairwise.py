@@ -82,7 +82,7 @@ async def test_the_migration_adds_the_access_token_hash_to_an_older_database(
     async with engine.begin() as connection:
         await connection.execute(text("DROP INDEX ix_tokens_access_token"))
         await connection.execute(text("ALTER TABLE tokens DROP COLUMN access_token_hash"))
-        await connection.execute(text("DELETE FROM schema_migrations WHERE version = 2"))
+        await connection.execute(text("DELETE FROM schema_migrations WHERE version = 4"))
     async with engine.begin() as connection:
         applied = await connection.run_sync(migrate)
         columns = await connection.run_sync(
@@ -91,6 +91,6 @@ async def test_the_migration_adds_the_access_token_hash_to_an_older_database(
         indexes = await connection.run_sync(
             lambda sync: {i["name"]: i["unique"] for i in inspect(sync).get_indexes("tokens")}
         )
-    assert applied == [2]
+    assert applied == [4]
     assert "access_token_hash" in columns
     assert indexes["ix_tokens_access_token"]
