@@ -28,9 +28,10 @@ import urllib.request
 import webbrowser
 from typing import Any
 
+# Nullable fields only: one the citizen did not allow comes back null on its own, where a
+# refused non-null field (`personalId`) would null all of `me`.
 QUERY = """{
   me {
-    personalId
     name { given family }
     income { year total }
   }
