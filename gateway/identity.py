@@ -20,8 +20,6 @@ one that waits for an identical read of the same identity already in flight sign
 from __future__ import annotations
 
 import base64
-import logging
-import os
 import secrets
 import time
 from pathlib import Path
@@ -33,8 +31,7 @@ from joserfc.jwk import OKPKey
 
 from gateway.authentication import Caller
 from gateway.errors import ConfigurationError
-
-log = logging.getLogger(__name__)
+from gateway.key_files import load_or_create_okp_key
 
 IDENTITY_TOKEN_TYPE = "identity+jwt"
 # RFC 9864's fully specified name; the older polymorphic "EdDSA" is deprecated.
@@ -47,28 +44,8 @@ def _b64(data: bytes) -> bytes:
 
 
 def load_or_create_key(directory: Path | None) -> OKPKey:
-    """The signing key in `directory`, created on first use; without a directory, a key for
-    this process only (one replica: subgraphs fetch its JWKS). Replicas share the directory."""
-    if directory is None:
-        log.info("identity tokens are signed with a key of this process only")
-        return _new_key()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / _KEY_FILE
-    if not path.exists():
-        key = _new_key()
-        # Exclusive create: replicas starting together agree on whichever key was written first.
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(orjson.dumps(key.as_dict(private=True)))
-    return OKPKey.import_key(orjson.loads(path.read_bytes()))
-
-
-def _new_key() -> OKPKey:
-    return OKPKey.generate_key("Ed25519", auto_kid=True)
+    """The identity-token signing key (Ed25519), shared by replicas through `directory`."""
+    return load_or_create_okp_key(directory, _KEY_FILE, "Ed25519")
 
 
 class IdentitySigner:

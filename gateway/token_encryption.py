@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-log = logging.getLogger(__name__)
+from gateway.key_files import load_or_create_okp_key
 
 KEY_ALGORITHM = "ECDH-ES"
 CONTENT_ENCRYPTION = "A256GCM"
@@ -46,26 +44,9 @@ def is_encrypted(token: str) -> bool:
 
 
 def load_or_create_decryption_key(directory: Path | None) -> OKPKey:
-    if directory is None:
-        log.info("encrypted access tokens open with a key of this process only")
-        return _new_key()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / _KEY_FILE
-    if not path.exists():
-        key = _new_key()
-        # Exclusive create: replicas starting together agree on whichever key was written first.
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(orjson.dumps(key.as_dict(private=True)))
-    return OKPKey.import_key(orjson.loads(path.read_bytes()))
-
-
-def _new_key() -> OKPKey:
-    return OKPKey.generate_key("X25519", auto_kid=True)
+    """The key issuers encrypt access tokens to (X25519), shared by replicas through
+    `directory`."""
+    return load_or_create_okp_key(directory, _KEY_FILE, "X25519")
 
 
 class TokenDecryption:
