@@ -69,10 +69,12 @@ from gateway.settings import GatewaySettings
 # What graphql-core's lexer reads as one token (block strings, strings, comments, the spread,
 # numbers, names, punctuators); any other character that is not ignored counts as one token
 # too, and the parser refuses it later. Runs of plain characters are matched at once, so a long
-# string or comment costs one match.
+# string or comment costs one match. The string patterns are possessive (`++`, `*+`): a run
+# inside a repeated group could otherwise be split every possible way before an unterminated
+# string is given up on, and 30 characters (`"aaa…`) would cost seconds.
 _TOKEN = re.compile(
-    r'"""(?:[^"\\]+|\\"""|\\|"(?!""))*"""'
-    r'|"(?:[^"\\\n\r]+|\\.)*"'
+    r'"""(?:[^"\\]++|\\"""|\\|"(?!""))*+"""'
+    r'|"(?:[^"\\\n\r]++|\\.)*+"'
     r"|#[^\n\r]*"
     r"|\.\.\."
     r"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"

@@ -102,6 +102,23 @@ def test_comments_count_as_tokens() -> None:
     assert code(refusal("{ me { name } }\n" + comments)) == "MAX_TOKENS_EXCEEDED"
 
 
+@pytest.mark.parametrize(
+    "opening",
+    ['"', '"""', '"\\a', '"""\\"""'],
+    ids=["string", "block string", "escapes", "escaped block quotes"],
+)
+def test_an_unterminated_string_costs_a_single_scan(opening: str) -> None:
+    """A string that never ends is given up on in one pass over it: the token count must not
+    try every way of splitting its characters (30 of them once cost seconds)."""
+    query = "{ me(name: " + opening + "a" * (DEFAULTS.max_query_length - 20)
+
+    def read() -> None:
+        with pytest.raises(GraphQLError, match="Syntax Error"):
+            parse_within_limits(query, DEFAULTS)
+
+    assert worst_milliseconds(read) < 50
+
+
 def test_a_syntax_error_stays_a_syntax_error() -> None:
     with pytest.raises(GraphQLError, match="Syntax Error"):
         parse_within_limits("{ me { name }", DEFAULTS)
