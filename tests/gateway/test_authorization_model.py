@@ -45,7 +45,8 @@ def test_requirements_of_the_platform_supergraph() -> None:
     assert citizen.fields["address"].requirements == (_scopes(["address:read"]),)
     (life_events,) = citizen.fields["lifeEvents"].requirements
     assert len(life_events.groups) == 1 and len(life_events.groups[0]) == 8
-    assert citizen.fields["personalId"].requirements == ()
+    # The personal identity code is identity data, told to a platform only with that category.
+    assert citizen.fields["personalId"].requirements == (_scopes(["identity:read"]),)
 
 
 _RENAMED = (
