@@ -264,9 +264,12 @@ class _GraphQLEndpoint:
             return _refuse("Internal gateway error.", INTERNAL_SERVER_ERROR, 500, media_type)
         return _respond(result, 200, media_type)
 
-    def _presented(self, request: Request) -> Presented:
+    def _presented(self, request: Request) -> Presented | None:
         """The method and URL a DPoP proof must name: the URL as clients address the gateway
-        (GATEWAY_PUBLIC_URL behind a proxy), else as this request reached it."""
+        (GATEWAY_PUBLIC_URL behind a proxy), else as this request reached it. Only a request
+        presenting a DPoP token needs them; the others are spared building the URL."""
+        if request.headers.get("authorization", "").lstrip()[:5].lower() != "dpop ":
+            return None
         public = self.settings.public_url
         url = public.rstrip("/") + request.url.path if public else str(request.url)
         return Presented(request.method, url, tuple(request.headers.getlist("dpop")))
